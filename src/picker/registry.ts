@@ -1,0 +1,26 @@
+import { ConfigError } from '../errors';
+import type { LoadBalancingPolicyFactory } from './types';
+
+const policies = new Map<string, LoadBalancingPolicyFactory>();
+
+/**
+ * Register a load-balancing policy under its name, for use in a service config's
+ * `loadBalancingConfig` (gRFC A24). A later registration for the same name replaces the earlier one.
+ * @throws ConfigError if the name is empty.
+ */
+export function registerLoadBalancingPolicy(factory: LoadBalancingPolicyFactory): void {
+  if (typeof factory.name !== 'string' || factory.name === '') {
+    throw new ConfigError('name', 'must be a non-empty string', factory.name);
+  }
+  policies.set(factory.name, factory);
+}
+
+/** The policy registered under a name, if any. Internal. */
+export function getLoadBalancingPolicyFactory(name: string): LoadBalancingPolicyFactory | undefined {
+  return policies.get(name);
+}
+
+/** The registered policy names, for error messages. Internal. */
+export function registeredPolicies(): string[] {
+  return [...policies.keys()].sort();
+}

@@ -1,0 +1,26 @@
+import { ConfigError } from '../errors';
+import type { ResolverFactory } from './types';
+
+const resolvers = new Map<string, ResolverFactory>();
+
+/**
+ * Register a resolver for a URI scheme (lower-cased). A later registration for the same scheme
+ * replaces the earlier one, so applications can override a built-in resolver.
+ * @throws ConfigError if the scheme is not a valid URI scheme (RFC 3986 §3.1).
+ */
+export function registerResolver(factory: ResolverFactory): void {
+  if (!/^[a-z][a-z0-9+.-]*$/i.test(factory.scheme)) {
+    throw new ConfigError('scheme', 'must be a URI scheme (a letter, then letters, digits, "+", "-" or ".")', factory.scheme);
+  }
+  resolvers.set(factory.scheme.toLowerCase(), factory);
+}
+
+/** The resolver registered for a scheme, if any. Internal. */
+export function getResolverFactory(scheme: string): ResolverFactory | undefined {
+  return resolvers.get(scheme.toLowerCase());
+}
+
+/** The registered schemes, for error messages. Internal. */
+export function registeredSchemes(): string[] {
+  return [...resolvers.keys()].sort();
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Integration suites start real servers and child processes; run files one or two at a time on a
+    // 2-core machine so timing-sensitive suites are not starved.
+    maxWorkers: 2,
+    pool: 'forks',
+  },
+});
