@@ -1,0 +1,359 @@
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import { ConfigError } from '../errors';
+import { parseTarget } from '../resolver/target';
+import { getResolverFactory, registeredSchemes } from '../resolver/registry';
+import { addressKey } from '../resolver/address';
+import type { Endpoint, Resolver, ResolverUpdate, Target } from '../resolver/types';
+import { getLoadBalancingPolicyFactory } from '../picker/registry';
+import type {
+  ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, Picker, PickResult,
+} from '../picker/types';
+import { PICK_QUEUE } from '../picker/types';
+import { parseServiceConfig } from '../config/service-config';
+import { createMethodConfigLookup } from '../config/method-lookup';
+import type { MethodConfig, RetryThrottlingConfig, ServiceConfig } from '../config/types';
+import { RetryThrottle } from '../retry/throttle';
+import { createRetryBufferBudget, type RetryBufferBudget } from '../retry/retry-buffer';
+import { SubchannelPool } from './subchannel-pool';
+import { ChannelSubchannel } from './subchannel';
+import { ConnectivityWatchers } from './connectivity-watchers';
+import { normalizeOptions, type NormalizedOptions } from './normalize-options';
+import type { SwitchyardChannelOptions } from './options';
+import type { ChannelStats, SwitchyardEvents } from './events';
+import { ResilientCall, type CallHost, type ParentCall } from './call';
+import { ChannelCounters } from './counters';
+import '../resolver';
+import '../picker';
+
+const { connectivityState: State } = grpc;
+type GrpcCall = ReturnType<grpc.ChannelInterface['createCall']>;
+
+const EMPTY_CONFIG: ServiceConfig = Object.freeze({
+  loadBalancing: undefined,
+  methodConfigs: new Map(),
+  retryThrottling: undefined,
+  healthCheckServiceName: undefined,
+});
+
+let nextChannelId = 1;
+
+/** Waits for a picker before the resolver has answered. */
+const QUEUE_PICKER: Picker = { pick: () => PICK_QUEUE };
+
+/**
+ * A grpc-js `Channel` that resolves its target itself, balances calls across endpoints with a
+ * load-balancing policy and applies the service config (gRFC A6 retries, hedging, throttling,
+ * timeouts) to every call. Create it with {@link createChannel}.
+ */
+export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
+  /**
+   * Visibility: `attempt`, `backoff`, `throttled`, `commit`, `connectivity`, `resolution` and `error`
+   * events (see {@link SwitchyardEvents}). Emitted only when someone listens.
+   */
+  readonly events = new EventEmitter<SwitchyardEvents>();
+  /** @internal */ readonly options: NormalizedOptions;
+  /** @internal */ readonly counters = new ChannelCounters();
+  /** @internal */ readonly retryBudget: RetryBufferBudget;
+  /** @internal */ throttle: RetryThrottle | undefined;
+  /** @internal */ readonly targetString: string;
+
+  private readonly target: Target;
+  private readonly authority: string;
+  private readonly resolver: Resolver;
+  private readonly pool: SubchannelPool<ChannelSubchannel>;
+  private readonly watchers: ConnectivityWatchers;
+  private readonly defaultConfig: ServiceConfig;
+  private readonly channelzRef: { kind: 'channel'; id: number; name: string };
+  private readonly queued = new Set<ResilientCall>();
+  private readonly helper: ChannelControlHelper;
+  private config: ServiceConfig;
+  private lookup: (method: string) => MethodConfig | undefined;
+  private policy: LoadBalancingPolicy | undefined;
+  private policyFactory: LoadBalancingPolicyFactory | undefined;
+  private endpoints: readonly Endpoint[] | undefined;
+  private picker: Picker = QUEUE_PICKER;
+  private state: ConnectivityState = State.IDLE;
+  private lastError: string | undefined;
+  private resolverStarted = false;
+  private callNumber = 0;
+
+  constructor(target: string, credentials: grpc.ChannelCredentials, options?: SwitchyardChannelOptions) {
+    if (typeof target !== 'string') throw new ConfigError('target', 'must be a string', target);
+    if (!(credentials instanceof grpc.ChannelCredentials)) {
+      throw new ConfigError('credentials', 'must be a grpc.ChannelCredentials (e.g. grpc.credentials.createInsecure())');
+    }
+    this.options = normalizeOptions(options);
+    this.targetString = target;
+    this.target = parseTarget(target);
+    const factory = getResolverFactory(this.target.scheme);
+    if (!factory) {
+      throw new ConfigError('target', `unknown scheme "${this.target.scheme}" (registered: ${registeredSchemes().join(', ')})`, target);
+    }
+    this.defaultConfig = options?.serviceConfig === undefined
+      ? EMPTY_CONFIG
+      : parseServiceConfig(options.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap });
+    this.config = this.defaultConfig;
+    this.lookup = createMethodConfigLookup(this.config);
+    this.throttle = makeThrottle(this.config.retryThrottling, undefined);
+    const override = this.options.channelOptions['grpc.default_authority'];
+    this.authority = typeof override === 'string' ? override : factory.defaultAuthority(this.target);
+    this.retryBudget = createRetryBufferBudget(this.options.perCallRetryBufferBytes, this.options.perChannelRetryBufferBytes);
+    this.watchers = new ConnectivityWatchers(this.options.clock);
+    this.channelzRef = { kind: 'channel', id: nextChannelId++, name: target };
+    const backoff = {
+      initialBackoffMs: this.options.initialReconnectBackoffMs,
+      maxBackoffMs: this.options.maxReconnectBackoffMs,
+      minConnectTimeoutMs: this.options.minConnectTimeoutMs,
+    };
+    this.pool = new SubchannelPool((address) => new ChannelSubchannel({
+      address,
+      credentials,
+      channelOptions: this.options.channelOptions as grpc.ChannelOptions,
+      authority: this.authority,
+      clock: this.options.clock,
+      random: this.options.random,
+      backoff,
+    }));
+    this.helper = this.createHelper();
+    this.resolver = factory.create(this.target, {
+      onUpdate: (update) => this.onResolverUpdate(update),
+      onError: (error) => this.onResolverError(error),
+    }, {
+      clock: this.options.clock,
+      refreshIntervalMs: this.options.dnsRefreshIntervalMs,
+      minResolutionIntervalMs: this.options.minResolutionIntervalMs,
+      serviceConfigLookup: this.options.serviceConfigLookup,
+      options: this.options.resolverOptions,
+    });
+  }
+
+  // ---- grpc-js Channel interface -------------------------------------------------------------
+
+  /** Close every connection, timer and resolver this channel owns. Calls queued for a pick fail UNAVAILABLE. */
+  close(): void {
+    if (this.state === State.SHUTDOWN) return;
+    this.resolver.close();
+    this.policy?.close();
+    this.policy = undefined;
+    this.pool.close();
+    this.setState(State.SHUTDOWN, undefined);
+    this.watchers.clear();
+    const queued = [...this.queued];
+    this.queued.clear();
+    for (const call of queued) call.cancelWithStatus(grpc.status.UNAVAILABLE, 'Channel closed before call started');
+  }
+
+  /** The target string passed to {@link createChannel}. */
+  getTarget(): string {
+    return this.targetString;
+  }
+
+  /** The aggregated connectivity state; with `tryToConnect`, an IDLE channel starts resolving and connecting. */
+  getConnectivityState(tryToConnect: boolean): ConnectivityState {
+    if (tryToConnect) this.exitIdle();
+    return this.state;
+  }
+
+  /**
+   * Call `callback` once the state differs from `currentState`, or with an error at `deadline`
+   * (absolute: a `Date` or ms since epoch). Same contract as grpc-js.
+   * @throws Error if the channel is shut down.
+   */
+  watchConnectivityState(currentState: ConnectivityState, deadline: Date | number, callback: (error?: Error) => void): void {
+    if (this.state === State.SHUTDOWN) throw new Error('Channel has been shut down');
+    if (currentState !== this.state) {
+      process.nextTick(callback);
+      return;
+    }
+    this.watchers.add(currentState, deadline, callback);
+  }
+
+  /** A channelz reference (switchyard does not register with channelz; the id is unique per process). */
+  getChannelzRef(): ReturnType<grpc.ChannelInterface['getChannelzRef']> {
+    return this.channelzRef as unknown as ReturnType<grpc.ChannelInterface['getChannelzRef']>;
+  }
+
+  /**
+   * Create a call; used by grpc-js's `Client`. `deadline` is absolute (`Date` or ms since epoch,
+   * `Infinity` for none). With a `parentCall`, its deadline and cancellation propagate per `propagateFlags`.
+   * @throws Error if the channel is shut down.
+   */
+  createCall(
+    method: string,
+    deadline: grpc.Deadline,
+    host: string | null | undefined,
+    parentCall: ParentCall,
+    propagateFlags: number | null | undefined,
+  ): GrpcCall {
+    if (this.state === State.SHUTDOWN) throw new Error('Channel has been shut down');
+    return new ResilientCall(this, method, deadline, host ?? undefined, parentCall, propagateFlags ?? grpc.propagate.DEFAULTS,
+      ++this.callNumber) as unknown as GrpcCall;
+  }
+
+  // ---- switchyard additions ------------------------------------------------------------------
+
+  /** A snapshot of this channel's counters (see {@link ChannelStats}). O(1), allocates one object. */
+  stats(): ChannelStats {
+    return this.counters.snapshot(this.throttle);
+  }
+
+  // ---- CallHost: what a call needs from its channel (internal) ----------------------------------
+
+  /** @internal */
+  methodConfig(method: string): MethodConfig | undefined {
+    return this.lookup(method);
+  }
+
+  /** @internal The current picker's answer; leaves IDLE first. */
+  pick(call: ResilientCall): PickResult {
+    if (this.state === State.IDLE) this.exitIdle();
+    return this.picker.pick(call);
+  }
+
+  /** @internal Park a call until the next picker. */
+  queue(call: ResilientCall): void {
+    this.queued.add(call);
+  }
+
+  /** @internal */
+  unqueue(call: ResilientCall): void {
+    this.queued.delete(call);
+  }
+
+  /** @internal Why calls fail fast now: the last connection or resolver error. */
+  failureReason(details: string): string {
+    return `${this.targetString}: ${details}`;
+  }
+
+  // ---- control path ---------------------------------------------------------------------------
+
+  private exitIdle(): void {
+    if (this.state !== State.IDLE) return;
+    if (!this.resolverStarted) {
+      this.resolverStarted = true;
+      this.setState(State.CONNECTING, undefined);
+      this.resolver.requestResolution();
+      return;
+    }
+    if (this.policy) this.policy.exitIdle();
+    else this.setState(State.CONNECTING, undefined);
+  }
+
+  private onResolverUpdate(update: ResolverUpdate): void {
+    if (this.state === State.SHUTDOWN) return;
+    this.applyServiceConfig(update);
+    this.endpoints = update.endpoints;
+    if (this.events.listenerCount('resolution') > 0) {
+      this.events.emit('resolution', { addresses: update.endpoints.flatMap((e) => e.addresses.map(addressKey)) });
+    }
+    this.ensurePolicy().updateEndpoints(update.endpoints, this.config.loadBalancing?.config);
+  }
+
+  private onResolverError(error: Error): void {
+    if (this.state === State.SHUTDOWN) return;
+    this.emitError(error);
+    this.lastError = `name resolution failed: ${error.message}`;
+    // The last good endpoint list stays; only a policy that never had one goes TRANSIENT_FAILURE.
+    if (this.endpoints === undefined) this.ensurePolicy().resolverError(this.lastError);
+  }
+
+  /** gRFC A21: an invalid config from the resolver is rejected whole and the last good one stays. */
+  private applyServiceConfig(update: ResolverUpdate): void {
+    let next = this.config;
+    if (update.serviceConfigError) {
+      this.emitError(update.serviceConfigError);
+    } else if (update.serviceConfig === null) {
+      next = this.defaultConfig;
+    } else if (update.serviceConfig !== undefined) {
+      try {
+        next = parseServiceConfig(update.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap });
+      } catch (error) {
+        this.emitError(error as Error);
+      }
+    }
+    if (next === this.config) return;
+    this.throttle = makeThrottle(next.retryThrottling, this.throttle);
+    this.config = next;
+    this.lookup = createMethodConfigLookup(next);
+  }
+
+  private ensurePolicy(): LoadBalancingPolicy {
+    const factory = this.config.loadBalancing?.factory ?? getLoadBalancingPolicyFactory('pick_first')!;
+    if (this.policy && this.policyFactory === factory) return this.policy;
+    // A new policy takes over; the pool keeps connections to addresses both policies use.
+    const old = this.policy;
+    this.policyFactory = factory;
+    this.policy = factory.create(this.helper);
+    old?.close();
+    return this.policy;
+  }
+
+  private createHelper(): ChannelControlHelper {
+    return {
+      createSubchannel: (address) => this.pool.acquire(address),
+      releaseSubchannel: (subchannel) => this.pool.release(subchannel as ChannelSubchannel),
+      updateState: (state, picker, error) => {
+        if (this.state === State.SHUTDOWN) return;
+        this.picker = picker;
+        if (error !== undefined) this.lastError = error;
+        this.setState(state, error);
+        this.drainQueue();
+      },
+      requestReresolution: () => {
+        if (this.state !== State.SHUTDOWN) this.resolver.requestResolution();
+      },
+      clock: this.options.clock,
+      random: this.options.random,
+      connectionAttemptDelayMs: this.options.connectionAttemptDelayMs,
+    };
+  }
+
+  private drainQueue(): void {
+    if (this.queued.size === 0) return;
+    const calls = [...this.queued];
+    this.queued.clear();
+    for (const call of calls) call.onPickerChanged();
+  }
+
+  private setState(state: ConnectivityState, error: string | undefined): void {
+    if (state === this.state) return;
+    const previous = this.state;
+    this.state = state;
+    this.watchers.notify(state);
+    if (this.events.listenerCount('connectivity') > 0) this.events.emit('connectivity', { previous, state, error });
+  }
+
+  private emitError(error: Error): void {
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
+  }
+
+  /** @internal for tests and diagnostics */
+  get lastFailure(): string | undefined {
+    return this.lastError;
+  }
+}
+
+function makeThrottle(config: RetryThrottlingConfig | undefined, previous: RetryThrottle | undefined): RetryThrottle | undefined {
+  if (!config) return undefined;
+  // Keep the bucket when an update leaves the parameters unchanged; otherwise carry its fill level over.
+  if (previous && previous.maxTokens === config.maxTokens && previous.tokenRatio === config.tokenRatio) return previous;
+  return new RetryThrottle(config, previous);
+}
+
+/**
+ * Create a switchyard channel for `target`, to pass to any grpc-js client as
+ * `new Client(target, credentials, { channelOverride: channel })`.
+ *
+ * @param target a gRPC target per `doc/naming.md`: `dns:///host:port` (the default scheme, so
+ *   `host:port` works too), `dns://DNS_ADDR:PORT/host:port`, `ipv4:a:p,b:p`, `ipv6:[a]:p`, `unix:/path`,
+ *   or any scheme registered with `registerResolver`.
+ * @param credentials grpc-js channel credentials used for every connection; TLS verifies the server
+ *   against the target's host name, not the resolved address.
+ * @param options see {@link SwitchyardChannelOptions}.
+ * @throws ConfigError for a malformed target, an unknown scheme, an invalid option or an invalid
+ *   service config; the message names the field path and the rule broken.
+ */
+export function createChannel(target: string, credentials: grpc.ChannelCredentials, options?: SwitchyardChannelOptions): SwitchyardChannel {
+  return new SwitchyardChannel(target, credentials, options);
+}

@@ -1,0 +1,103 @@
+import type { status } from '@grpc/grpc-js';
+import type { ConnectivityState } from '../picker/types';
+
+/** Why an attempt was started (gRFC A6 vocabulary). */
+export type AttemptKind = 'initial' | 'retry' | 'hedge' | 'transparent';
+
+/** Emitted as `attempt` when an attempt ends. */
+export interface AttemptEvent {
+  /** Full method path, `/package.Service/Method`. */
+  readonly method: string;
+  /** 1 for the original attempt; transparent retries do not advance it (gRFC A6). */
+  readonly attempt: number;
+  readonly kind: AttemptKind;
+  /** The endpoint address the attempt went to, e.g. `127.0.0.1:50051`. */
+  readonly endpoint: string;
+  readonly code: status;
+  readonly details: string;
+  /** Whether this attempt's outcome is the call's outcome. */
+  readonly committed: boolean;
+}
+
+/** Emitted as `backoff` when a retry is scheduled. */
+export interface BackoffEvent {
+  readonly method: string;
+  /** The attempt number the retry will have. */
+  readonly nextAttempt: number;
+  /** Delay before the retry, in ms. */
+  readonly delayMs: number;
+  /** True when the delay came from the server's `grpc-retry-pushback-ms` trailer. */
+  readonly pushback: boolean;
+}
+
+/** Emitted as `throttled` when retry throttling (gRFC A6) refuses a retry or hedge. */
+export interface ThrottledEvent {
+  readonly method: string;
+  readonly kind: 'retry' | 'hedge';
+  /** Tokens in the bucket when the decision was made. */
+  readonly tokens: number;
+}
+
+/** Why a call committed (gRFC A6): after commit it is never retried. */
+export type CommitReason = 'headers' | 'message' | 'status' | 'buffer-limit';
+
+/** Emitted as `commit` when a call commits to one attempt. */
+export interface CommitEvent {
+  readonly method: string;
+  readonly attempt: number;
+  readonly endpoint: string;
+  readonly reason: CommitReason;
+}
+
+/** Emitted as `connectivity` on every channel connectivity state change. */
+export interface ConnectivityEvent {
+  readonly previous: ConnectivityState;
+  readonly state: ConnectivityState;
+  /** The reason, for TRANSIENT_FAILURE. */
+  readonly error?: string;
+}
+
+/** Emitted as `resolution` when the resolver reports a new endpoint list. */
+export interface ResolutionEvent {
+  /** The endpoint addresses, as `host:port` keys. */
+  readonly addresses: readonly string[];
+}
+
+/** Event names and payloads of a channel's `events` emitter. */
+export interface SwitchyardEvents {
+  attempt: [AttemptEvent];
+  backoff: [BackoffEvent];
+  throttled: [ThrottledEvent];
+  commit: [CommitEvent];
+  connectivity: [ConnectivityEvent];
+  resolution: [ResolutionEvent];
+  /** A resolver failure or a rejected service config update; the last good state stays in use. */
+  error: [Error];
+}
+
+/**
+ * Counters of one channel since it was created: a plain snapshot, cheap to take.
+ * All are counts except `tokens`.
+ */
+export interface ChannelStats {
+  /** Calls started. */
+  readonly calls: number;
+  /** Calls that ended OK. */
+  readonly succeeded: number;
+  /** Calls that ended with any other status. */
+  readonly failed: number;
+  /** Attempts started, of every kind. */
+  readonly attempts: number;
+  /** Retries started (gRFC A6 retry policy). */
+  readonly retries: number;
+  /** Hedged attempts started beyond the first. */
+  readonly hedges: number;
+  /** Transparent retries (attempts that never reached the server application). */
+  readonly transparentRetries: number;
+  /** Retries and hedges refused by retry throttling. */
+  readonly throttled: number;
+  /** Calls that ended DEADLINE_EXCEEDED. */
+  readonly deadlineExceeded: number;
+  /** Retry-throttling tokens now, or `undefined` without `retryThrottling`. */
+  readonly tokens: number | undefined;
+}

@@ -1,0 +1,29 @@
+/**
+ * switchyard: client-side load balancing and resilience for `@grpc/grpc-js`, as a drop-in `Channel`.
+ *
+ * ```ts
+ * const channel = createChannel('dns:///orders.internal:50051', grpc.credentials.createInsecure(), { serviceConfig });
+ * const client = new OrdersClient('orders.internal:50051', grpc.credentials.createInsecure(), { channelOverride: channel });
+ * ```
+ * @packageDocumentation
+ */
+export { createChannel, SwitchyardChannel } from './channel/channel';
+export type { SwitchyardChannelOptions } from './channel/options';
+export type {
+  AttemptEvent, AttemptKind, BackoffEvent, ChannelStats, CommitEvent, CommitReason, ConnectivityEvent, ResolutionEvent,
+  SwitchyardEvents, ThrottledEvent,
+} from './channel/events';
+export { ConfigError } from './errors';
+export type { Clock, TimerHandle } from './clock';
+export { registerResolver } from './resolver/registry';
+export type {
+  Address, Endpoint, Resolver, ResolverContext, ResolverFactory, ResolverListener, ResolverUpdate, Target, TcpAddress,
+  UnixAddress,
+} from './resolver/types';
+export { registerLoadBalancingPolicy } from './picker/registry';
+export { PICK_QUEUE } from './picker/types';
+export type {
+  ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickArgs, PickComplete,
+  PickDrop, PickFail, PickQueue, PickResult, Picker, Subchannel, SubchannelStateListener,
+} from './picker/types';
+export { propagateDeadlines, runWithDeadline } from './deadline/context';

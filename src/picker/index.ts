@@ -1,0 +1,17 @@
+/**
+ * The built-in load-balancing policies. Importing this module registers `pick_first` (the default,
+ * gRFC A62 + A61) and `round_robin` (grpc `doc/load-balancing.md`) with
+ * `registerLoadBalancingPolicy` (gRFC A24 `loadBalancingConfig` names), as a side effect.
+ */
+import { registerLoadBalancingPolicy } from './registry';
+import { pickFirstPolicy } from './pick-first';
+import { roundRobinPolicy } from './round-robin';
+
+registerLoadBalancingPolicy(pickFirstPolicy);
+registerLoadBalancingPolicy(roundRobinPolicy);
+
+export { pickFirstPolicy, parsePickFirstConfig, createPickFirstPolicy, type PickFirstConfig } from './pick-first';
+export { roundRobinPolicy, parseRoundRobinConfig, createRoundRobinPolicy, type RoundRobinConfig } from './round-robin';
+export { aggregateConnectivityState, effectiveChildState, type ConnectivityCounts } from './aggregate';
+export { shuffle } from './shuffle';
+export { interleaveAddressFamilies } from './interleave';

@@ -1,0 +1,25 @@
+import { dnsResolverFactory } from './dns';
+import { ipv4ResolverFactory, ipv6ResolverFactory } from './ip';
+import { getResolverFactory, registerResolver } from './registry';
+import { unixResolverFactory } from './unix';
+
+/**
+ * Register the built-in resolvers — `dns`, `ipv4`, `ipv6`, `unix` (gRPC `doc/naming.md`) — unless the
+ * application already registered its own for that scheme. Runs once at import of this module;
+ * calling it again is harmless (idempotent).
+ */
+export function registerBuiltinResolvers(): void {
+  for (const factory of [dnsResolverFactory, ipv4ResolverFactory, ipv6ResolverFactory, unixResolverFactory]) {
+    if (getResolverFactory(factory.scheme) === undefined) registerResolver(factory);
+  }
+}
+
+registerBuiltinResolvers();
+
+export { parseTarget, DEFAULT_SCHEME } from './target';
+export { registerResolver } from './registry';
+export { createDnsResolverFactory, dnsResolverFactory, parseDnsTarget } from './dns';
+export type { DnsResolverFactoryOptions, DnsTarget } from './dns';
+export type { DnsQueries, DnsQueriesFactory } from './dns-queries';
+export { ipv4ResolverFactory, ipv6ResolverFactory } from './ip';
+export { unixResolverFactory } from './unix';
