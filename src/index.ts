@@ -26,4 +26,7 @@ export type {
   ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickArgs, PickComplete,
   PickDrop, PickFail, PickQueue, PickResult, Picker, Subchannel, SubchannelStateListener,
 } from './picker/types';
-export { propagateDeadlines, runWithDeadline } from './deadline/context';
+export { propagateDeadlines, runWithDeadline, runWithTimeout } from './deadline/context';
+export { register } from './resolver/etcd-register';
+export type { EtcdRegistration, EtcdRegistrationOptions } from './resolver/etcd-register';
+export type { EtcdResolverOptions } from './resolver/etcd';

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '../errors';
+import type { TimerHandle } from '../clock';
 import { parseTarget } from '../resolver/target';
 import { getResolverFactory, registeredSchemes } from '../resolver/registry';
 import { addressKey } from '../resolver/address';
-import type { Endpoint, Resolver, ResolverUpdate, Target } from '../resolver/types';
+import type { Endpoint, Resolver, ResolverFactory, ResolverUpdate, Target } from '../resolver/types';
 import { getLoadBalancingPolicyFactory } from '../picker/registry';
 import type {
   ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, Picker, PickResult,
@@ -60,7 +61,8 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
 
   private readonly target: Target;
   private readonly authority: string;
-  private readonly resolver: Resolver;
+  private readonly resolverFactory: ResolverFactory;
+  private resolver: Resolver;
   private readonly pool: SubchannelPool<ChannelSubchannel>;
   private readonly watchers: ConnectivityWatchers;
   private readonly defaultConfig: ServiceConfig;
@@ -76,6 +78,8 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   private state: ConnectivityState = State.IDLE;
   private lastError: string | undefined;
   private resolverStarted = false;
+  private idleTimer: TimerHandle | undefined;
+  private callsAtIdleCheck = -1;
   private callNumber = 0;
 
   constructor(target: string, credentials: grpc.ChannelCredentials, options?: SwitchyardChannelOptions) {
@@ -116,9 +120,22 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       backoff,
     }));
     this.helper = this.createHelper();
-    this.resolver = factory.create(this.target, {
-      onUpdate: (update) => this.onResolverUpdate(update),
-      onError: (error) => this.onResolverError(error),
+    this.resolverFactory = factory;
+    this.resolver = this.createResolver();
+  }
+
+  /** A resolver for the target; creating it validates the target (throws ConfigError) and does no I/O. */
+  private createResolver(): Resolver {
+    let resolver: Resolver | undefined;
+    // Results of a resolver the channel has dropped (idle, closed) are ignored.
+    const live = (): boolean => resolver === this.resolver && this.state !== State.SHUTDOWN;
+    resolver = this.resolverFactory.create(this.target, {
+      onUpdate: (update) => {
+        if (live()) this.onResolverUpdate(update);
+      },
+      onError: (error) => {
+        if (live()) this.onResolverError(error);
+      },
     }, {
       clock: this.options.clock,
       refreshIntervalMs: this.options.dnsRefreshIntervalMs,
@@ -126,6 +143,7 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       serviceConfigLookup: this.options.serviceConfigLookup,
       options: this.options.resolverOptions,
     });
+    return resolver;
   }
 
   // ---- grpc-js Channel interface -------------------------------------------------------------
@@ -133,6 +151,8 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   /** Close every connection, timer and resolver this channel owns. Calls queued for a pick fail UNAVAILABLE. */
   close(): void {
     if (this.state === State.SHUTDOWN) return;
+    if (this.idleTimer !== undefined) this.options.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.resolver.close();
     this.policy?.close();
     this.policy = undefined;
@@ -230,6 +250,7 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
 
   private exitIdle(): void {
     if (this.state !== State.IDLE) return;
+    this.armIdleTimer();
     if (!this.resolverStarted) {
       this.resolverStarted = true;
       this.setState(State.CONNECTING, undefined);
@@ -240,8 +261,39 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
     else this.setState(State.CONNECTING, undefined);
   }
 
+  /**
+   * gRFC A62's idle timeout: with no call started and none in flight for `idleTimeoutMs` (checked once
+   * per period, so idling happens between one and two periods after the last call), the channel drops
+   * its resolver, policy and connections and goes IDLE; the next call starts over.
+   */
+  private armIdleTimer(): void {
+    if (this.options.idleTimeoutMs === 0 || this.idleTimer !== undefined) return;
+    this.idleTimer = this.options.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.state === State.SHUTDOWN || this.state === State.IDLE && this.policy === undefined) return;
+      const { calls, succeeded, failed } = this.counters;
+      if (calls === this.callsAtIdleCheck && calls === succeeded + failed) {
+        this.enterIdle();
+        return;
+      }
+      this.callsAtIdleCheck = calls;
+      this.armIdleTimer();
+    }, this.options.idleTimeoutMs);
+  }
+
+  private enterIdle(): void {
+    this.resolver.close();
+    this.resolver = this.createResolver();
+    this.resolverStarted = false;
+    this.policy?.close();
+    this.policy = undefined;
+    this.policyFactory = undefined;
+    this.endpoints = undefined;
+    this.picker = QUEUE_PICKER;
+    this.setState(State.IDLE, undefined);
+  }
+
   private onResolverUpdate(update: ResolverUpdate): void {
-    if (this.state === State.SHUTDOWN) return;
     this.applyServiceConfig(update);
     this.endpoints = update.endpoints;
     if (this.events.listenerCount('resolution') > 0) {
@@ -251,7 +303,6 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   }
 
   private onResolverError(error: Error): void {
-    if (this.state === State.SHUTDOWN) return;
     this.emitError(error);
     this.lastError = `name resolution failed: ${error.message}`;
     // The last good endpoint list stays; only a policy that never had one goes TRANSIENT_FAILURE.

@@ -59,7 +59,10 @@ const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE, SHUTDOWN } = connectivitySta
  * - any → SHUTDOWN on `shutdown()`.
  *
  * grpc-js never reconnects on its own underneath: a failed or lost connection's grpc-js channel is
- * closed and the next `connect()` creates a new one.
+ * closed and the next `connect()` creates a new one. Two grpc-js 1.14 limits remain: its pick_first
+ * starts one immediate extra connect after a failure it reports (switchyard closes the channel right
+ * after, which discards that connection), and an abandoned attempt to a black hole keeps its socket
+ * until the peer or the OS closes it (grpc-js has no public way to abort a pending connect).
  *
  * Listeners are called synchronously on each transition, with `error` set for TRANSIENT_FAILURE.
  */
@@ -130,16 +133,16 @@ export class ChannelSubchannel implements Subchannel {
    *
    * @param method full method path, `/package.Service/Method`.
    * @param deadline absolute deadline (a `Date`, or ms since the epoch; `Infinity` for none).
-   * @param flags grpc-js `propagate` flags, forwarded to grpc-js `createCall` (meaningful only with a
-   *   parent call, which switchyard does not pass).
+   * @param host the call's `:authority` override (grpc-js `CallOptions.host`); default: the subchannel's
+   *   authority. The TLS name checked stays the subchannel's (it is per connection).
    * @returns a grpc-js call object (the type `Channel#createCall` returns).
    */
-  createCall(method: string, deadline: Deadline, flags?: number): GrpcCall {
+  createCall(method: string, deadline: Deadline, host?: string): GrpcCall {
     const channel = this.grpcChannel;
     if (this.state !== READY || channel === null) {
       return createFailedCall(`subchannel ${this.key} is not READY (${connectivityState[this.state]})`, this.key);
     }
-    return channel.createCall(method, deadline, null, null, flags ?? null);
+    return channel.createCall(method, deadline, host ?? null, null, null);
   }
 
   /** The peer of calls on this subchannel: the address key, e.g. `127.0.0.1:50051`. */
@@ -177,17 +180,20 @@ export class ChannelSubchannel implements Subchannel {
       }
     }, timing.connectTimeoutMs);
     let channel: GrpcChannelLike;
-    let initial: ConnectivityState;
+    let current: ConnectivityState;
     try {
       channel = this.createGrpcChannel(this.target, this.credentials, this.grpcOptions);
       this.grpcChannel = channel;
-      initial = channel.getConnectivityState(true);
+      channel.getConnectivityState(true);
+      // Read again: that call returns the state from before it started connecting, and a change made
+      // synchronously inside it would reach no watcher.
+      current = channel.getConnectivityState(false);
     } catch (error) {
       this.failAttempt(`failed: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
-    this.onGrpcState(channel, initial);
-    if (this.grpcChannel === channel) this.watch(channel, initial);
+    this.onGrpcState(channel, current);
+    if (this.grpcChannel === channel) this.watch(channel, current);
   }
 
   /** Follow every state change of `channel` until it is closed or replaced. */

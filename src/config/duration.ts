@@ -35,7 +35,11 @@ export function parseDuration(value: unknown, path: string): number {
 function parseDurationString(value: string, path: string): number {
   const match = DURATION_STRING.exec(value);
   if (match === null) {
-    throw new ConfigError(path, 'must be a duration string: decimal seconds with at most 9 fraction digits and an "s" suffix, such as "1.5s"', value);
+    throw new ConfigError(
+      path,
+      'must be a duration string: decimal seconds with at most 9 fraction digits and an "s" suffix, such as "1.5s"',
+      value,
+    );
   }
   const negative = match[1] === '-';
   const seconds = Number(match[2]);

@@ -35,15 +35,23 @@ export function parseMethodConfig(json: JsonObject, path: string, maxAttemptsCap
   const waitForReady = getField(json, 'waitForReady');
   if (waitForReady !== undefined) config.waitForReady = expectBoolean(waitForReady, fieldPath(path, 'waitForReady'));
   const maxRequest = getField(json, 'maxRequestMessageBytes');
-  if (maxRequest !== undefined) config.maxRequestMessageBytes = parseUint32(maxRequest, fieldPath(path, 'maxRequestMessageBytes'));
+  if (maxRequest !== undefined) {
+    config.maxRequestMessageBytes = parseUint32(maxRequest, fieldPath(path, 'maxRequestMessageBytes'));
+  }
   const maxResponse = getField(json, 'maxResponseMessageBytes');
-  if (maxResponse !== undefined) config.maxResponseMessageBytes = parseUint32(maxResponse, fieldPath(path, 'maxResponseMessageBytes'));
+  if (maxResponse !== undefined) {
+    config.maxResponseMessageBytes = parseUint32(maxResponse, fieldPath(path, 'maxResponseMessageBytes'));
+  }
   const retry = getField(json, 'retryPolicy');
   const hedging = getField(json, 'hedgingPolicy');
   if (retry !== undefined && hedging !== undefined) {
     throw new ConfigError(path, 'must not set both "retryPolicy" and "hedgingPolicy"');
   }
-  if (retry !== undefined) config.retryPolicy = parseRetryPolicy(retry, fieldPath(path, 'retryPolicy'), maxAttemptsCap);
-  if (hedging !== undefined) config.hedgingPolicy = parseHedgingPolicy(hedging, fieldPath(path, 'hedgingPolicy'), maxAttemptsCap);
+  if (retry !== undefined) {
+    config.retryPolicy = parseRetryPolicy(retry, fieldPath(path, 'retryPolicy'), maxAttemptsCap);
+  }
+  if (hedging !== undefined) {
+    config.hedgingPolicy = parseHedgingPolicy(hedging, fieldPath(path, 'hedgingPolicy'), maxAttemptsCap);
+  }
   return Object.freeze(config);
 }

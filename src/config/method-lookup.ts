@@ -6,6 +6,9 @@ import type { MethodConfig, ServiceConfig } from './types';
  */
 export const METHOD_LOOKUP_CACHE_LIMIT = 10_000;
 
+/** Memoized "no config applies", so that a remembered miss also costs a single `get`. */
+const NO_MATCH: unique symbol = Symbol('no method config');
+
 /** Finds the method config for a full method path (`/pkg.Svc/Method`). */
 export type MethodConfigLookup = (method: string) => MethodConfig | undefined;
 
@@ -23,12 +26,12 @@ export type MethodConfigLookup = (method: string) => MethodConfig | undefined;
 export function createMethodConfigLookup(config: ServiceConfig): MethodConfigLookup {
   const configs = config.methodConfigs;
   if (configs.size === 0) return () => undefined;
-  const memo = new Map<string, MethodConfig | undefined>();
+  const memo = new Map<string, MethodConfig | typeof NO_MATCH>();
   return (method) => {
     const hit = memo.get(method);
-    if (hit !== undefined || memo.has(method)) return hit;
+    if (hit !== undefined) return hit === NO_MATCH ? undefined : hit;
     const found = resolve(configs, method);
-    if (memo.size < METHOD_LOOKUP_CACHE_LIMIT) memo.set(method, found);
+    if (memo.size < METHOD_LOOKUP_CACHE_LIMIT) memo.set(method, found ?? NO_MATCH);
     return found;
   };
 }

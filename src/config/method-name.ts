@@ -39,7 +39,8 @@ export function parseMethodNames(value: unknown, path: string): MethodName[] {
     const service = parseNamePart(getField(entry, 'service'), fieldPath(entryPath, 'service'));
     const method = parseNamePart(getField(entry, 'method'), fieldPath(entryPath, 'method'));
     if (service === '' && method !== '') {
-      throw new ConfigError(fieldPath(entryPath, 'service'), 'must be set when "method" is set', getField(entry, 'service'));
+      const servicePath = fieldPath(entryPath, 'service');
+      throw new ConfigError(servicePath, 'must be set when "method" is set', getField(entry, 'service'));
     }
     names.push({ key: methodConfigKey(service, method), path: entryPath });
   }

@@ -28,7 +28,8 @@ export function serviceConfigToJson(config: ServiceConfig): Record<string, unkno
   }
   if (names.size > 0) json.methodConfig = [...names].map(([method, name]) => methodConfigToJson(method, name));
   if (config.retryThrottling !== undefined) {
-    json.retryThrottling = { maxTokens: config.retryThrottling.maxTokens, tokenRatio: config.retryThrottling.tokenRatio };
+    const { maxTokens, tokenRatio } = config.retryThrottling;
+    json.retryThrottling = { maxTokens, tokenRatio };
   }
   if (config.healthCheckServiceName !== undefined) {
     json.healthCheckConfig = { serviceName: config.healthCheckServiceName };

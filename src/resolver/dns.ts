@@ -156,13 +156,18 @@ function createPollingDnsResolver(
         finish(fail(`resolving "${target.host}" timed out after ${queryTimeoutMs} ms`));
       }, queryTimeoutMs);
 
-      // async wrapper: a query function that throws synchronously becomes a rejection like any other.
-      const answers = (async () =>
-        Promise.all([queries.addresses(target.host), lookupServiceConfig(queries, target.host, context)]))();
+      // Everything that can throw runs inside this async function, so a query function that throws
+      // synchronously or returns junk becomes a rejection handled below, never an unhandled one.
+      const answers = (async () => {
+        const [ips, config] = await Promise.all([
+          queries.addresses(target.host),
+          lookupServiceConfig(queries, target.host, context),
+        ]);
+        return { endpoints: endpointsFromAddresses(ips.map((host) => ({ host, port: target.port }))), config };
+      })();
       answers.then(
-        ([ips, config]) => {
+        ({ endpoints, config }) => {
           if (settled || closed) return finish(false);
-          const endpoints = endpointsFromAddresses(ips.map((host) => ({ host, port: target.port })));
           if (endpoints.length === 0) return finish(fail(`"${target.host}" has no A or AAAA records`));
           notify(() => listener.onUpdate({ endpoints, ...config }));
           finish(true);

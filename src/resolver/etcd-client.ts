@@ -1,7 +1,47 @@
-import { handleWhen, noop, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError, Range } from 'etcd3';
-import type { IDuplexStream, IWatchRequest, IWatchResponse } from 'etcd3';
+import type { Etcd3, IDuplexStream, IWatchRequest, IWatchResponse } from 'etcd3';
 import type { EtcdSettings } from './etcd-options';
+
+/** The `etcd3` module's exports. Internal. */
+export type Etcd3Module = typeof import('etcd3');
+/** The `cockatiel` module's exports (etcd3's fault-handling policies). Internal. */
+export type CockatielModule = typeof import('cockatiel');
+
+/** The two packages the etcd support needs, loaded on first use by {@link loadEtcdModules}. Internal. */
+export interface EtcdModules {
+  readonly etcd3: Etcd3Module;
+  readonly cockatiel: CockatielModule;
+}
+
+let loading: Promise<EtcdModules> | undefined;
+
+/**
+ * Load `etcd3` and `cockatiel` on first use, so that importing switchyard costs nothing for
+ * applications that never use the `etcd` resolver or `register()`. Later calls share one promise.
+ *
+ * A dynamic `import()` rather than `require()`: it works unchanged in the CommonJS build, the ESM
+ * build (where `require` does not exist) and under test runners.
+ *
+ * @returns The loaded modules.
+ * @throws Error (rejects) naming the missing package when one cannot be loaded; the next call
+ *   tries again.
+ */
+export function loadEtcdModules(): Promise<EtcdModules> {
+  loading ??= Promise.all([import('etcd3'), import('cockatiel')]).then(
+    ([etcd3, cockatiel]) => ({ etcd3: namedExports(etcd3, 'Etcd3'), cockatiel: namedExports(cockatiel, 'retry') }),
+    (err: unknown) => {
+      loading = undefined;
+      throw new Error(`switchyard's etcd support needs the "etcd3" and "cockatiel" packages (npm i etcd3 cockatiel): ${String(err)}`, { cause: err });
+    },
+  );
+  return loading;
+}
+
+/** A CommonJS package imported from ESM may expose its exports only on `default`; pick whichever has them. */
+function namedExports<T extends object>(ns: T, probe: string): T {
+  if (probe in ns) return ns;
+  const fallback = (ns as { default?: unknown }).default;
+  return (typeof fallback === 'object' && fallback !== null ? fallback : ns) as T;
+}
 
 /** One key/value of a prefix listing. Internal. */
 export interface EtcdKeyValue {
@@ -64,52 +104,83 @@ export interface EtcdBackend {
  *   black-holed network) is noticed on an otherwise idle watch stream. 10 s is above etcd's default
  *   `--grpc-keepalive-min-time` of 5 s, under which the server would close the connection.
  *
+ * @param modules The loaded packages (see {@link loadEtcdModules}).
  * @param settings Validated endpoints, auth and timeouts.
  */
-export function createEtcd3Client(settings: EtcdSettings): Etcd3 {
-  return new Etcd3({
+export function createEtcd3Client(modules: EtcdModules, settings: EtcdSettings): Etcd3 {
+  const { handleWhen, noop, retry } = modules.cockatiel;
+  return new modules.etcd3.Etcd3({
     hosts: [...settings.endpoints],
     ...(settings.auth === undefined ? {} : { auth: { username: settings.auth.username, password: settings.auth.password } }),
     grpcOptions: { 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 },
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + settings.requestTimeoutMs }),
     faultHandling: {
       host: () => noop,
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: settings.endpoints.length - 1 }),
+      global: retry(handleWhen(modules.etcd3.isRecoverableError), { maxAttempts: settings.endpoints.length - 1 }),
     },
   });
 }
 
+/** The client of an {@link EtcdBackend} once the packages are loaded. */
+interface LoadedClient {
+  readonly client: Etcd3;
+  readonly etcd3: Etcd3Module;
+}
+
 /**
- * An {@link EtcdBackend} on a real etcd cluster, through the `etcd3` client. No I/O happens until
- * the first `list` or `watch`.
+ * An {@link EtcdBackend} on a real etcd cluster, through the `etcd3` client. Nothing is loaded and no
+ * I/O happens until the first `list` or `watch`, which loads the packages ({@link loadEtcdModules})
+ * and opens the client.
  * @param settings Validated endpoints, auth and timeouts.
  */
 export function createEtcdBackend(settings: EtcdSettings): EtcdBackend {
-  const client = createEtcd3Client(settings);
+  let closed = false;
+  let client: Etcd3 | undefined;
+  let ready: Promise<LoadedClient> | undefined;
   const watches = new Set<EtcdWatch>();
+
+  const getClient = (): Promise<LoadedClient> => {
+    ready ??= loadEtcdModules().then(
+      (modules) => {
+        if (closed) throw new Error('etcd client closed');
+        client = createEtcd3Client(modules, settings);
+        return { client, etcd3: modules.etcd3 };
+      },
+      (err: unknown) => {
+        // A failed load is retried by the next operation (the resolver backs off between them).
+        ready = undefined;
+        throw err;
+      },
+    );
+    return ready;
+  };
+
   return {
     async list(prefix) {
-      const res = await client.getAll().prefix(prefix).exec();
+      const { client: c } = await getClient();
+      const res = await c.getAll().prefix(prefix).exec();
       return {
         revision: res.header.revision,
         kvs: res.kvs.map((kv) => ({ key: kv.key.toString('utf8'), value: kv.value })),
       };
     },
     watch(prefix, startRevision, handlers) {
-      const watch = startWatch(client, prefix, startRevision, handlers, () => watches.delete(watch));
+      const watch = startWatch(getClient(), prefix, startRevision, handlers, () => watches.delete(watch));
       watches.add(watch);
       return watch;
     },
     close() {
+      if (closed) return;
+      closed = true;
       for (const watch of watches) watch.cancel();
       watches.clear();
-      client.close();
+      client?.close();
     },
   };
 }
 
 function startWatch(
-  client: Etcd3,
+  loaded: Promise<LoadedClient>,
   prefix: string,
   startRevision: string,
   handlers: EtcdWatchHandlers,
@@ -135,10 +206,11 @@ function startWatch(
     handlers.onError(error);
   };
 
-  const range = Range.prefix(prefix);
-  client.watchClient
-    .watch()
-    .then((s) => {
+  loaded
+    .then(async ({ client, etcd3 }) => {
+      if (done) return;
+      const range = etcd3.Range.prefix(prefix);
+      const s = await client.watchClient.watch();
       // Keep an error listener for the stream's whole life: an 'error' event without one would throw.
       s.on('error', (err) => fail(err));
       if (done) {

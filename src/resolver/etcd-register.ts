@@ -2,7 +2,7 @@ import type { Lease } from 'etcd3';
 import { systemClock } from '../clock';
 import type { TimerHandle } from '../clock';
 import { ConfigError } from '../errors';
-import { createEtcd3Client } from './etcd-client';
+import { createEtcd3Client, loadEtcdModules } from './etcd-client';
 import { etcdBackoffMs } from './etcd-backoff';
 import { validateCommon, validateEndpoints } from './etcd-options';
 import { parseEtcdAddr } from './etcd-record';
@@ -74,6 +74,9 @@ export interface EtcdRegistration {
  *
  * @param options See {@link EtcdRegistrationOptions}.
  * @returns Once the record is written, a handle whose `close()` deregisters.
+ * The `etcd3` package is loaded on the first call (after the options are validated), not when
+ * switchyard is imported.
+ *
  * @throws ConfigError (rejected) for invalid options, with path `options.<field>`.
  * @throws The etcd client's error (rejected) when the first grant or put fails; nothing is left
  *   behind (the client is closed).
@@ -92,7 +95,7 @@ export async function register(options: EtcdRegistrationOptions): Promise<EtcdRe
 
   const key = `${service}/${addr}`;
   const value = JSON.stringify({ Addr: addr, Metadata: options.metadata ?? null });
-  const client = createEtcd3Client(settings);
+  const client = createEtcd3Client(await loadEtcdModules(), settings);
   const clock = systemClock;
 
   let closed = false;

@@ -9,8 +9,10 @@ import type { ResolverFactory, Target } from './types';
  * writes it, and so does `register()` in `etcd-register.ts`).
  *
  * Targets (gRPC `doc/naming.md` URI form):
- * - `etcd:///<service>`: etcd endpoints come from `resolverOptions.etcd.endpoints`
- *   (see `EtcdResolverOptions`), e.g. `{ etcd: { endpoints: ['127.0.0.1:2379'] } }`.
+ * - `etcd:///<service>`: etcd endpoints come from the channel option `resolverOptions`, keyed by
+ *   scheme: `createChannel('etcd:///orders', creds, { resolverOptions: { etcd: { endpoints:
+ *   ['127.0.0.1:2379'] } } })` (fields in `EtcdResolverOptions`; the unkeyed
+ *   `resolverOptions: { endpoints: [...] }` is read too).
  * - `etcd://<host:port>[,<host:port>...]/<service>`: the authority lists the etcd endpoints and wins
  *   over the option.
  *
@@ -22,7 +24,8 @@ import type { ResolverFactory, Target } from './types';
  * the last list and retries with backoff on the channel's clock (details in
  * `createEtcdServiceResolver`). It supplies no service config.
  *
- * `create()` does no I/O; the etcd connection opens at the first `requestResolution()`.
+ * `create()` does no I/O; the `etcd3` package is loaded and the etcd connection opened at the first
+ * `requestResolution()` (importing switchyard never loads `etcd3`).
  *
  * @throws ConfigError from `create()`: path `target` for a malformed target (empty service, bad
  *   authority endpoint), `options.resolverOptions.etcd.endpoints` when no etcd endpoint is given or

@@ -2,14 +2,15 @@ import { dnsResolverFactory } from './dns';
 import { ipv4ResolverFactory, ipv6ResolverFactory } from './ip';
 import { getResolverFactory, registerResolver } from './registry';
 import { unixResolverFactory } from './unix';
+import { etcdResolverFactory } from './etcd';
 
 /**
- * Register the built-in resolvers — `dns`, `ipv4`, `ipv6`, `unix` (gRPC `doc/naming.md`) — unless the
+ * Register the built-in resolvers — `dns`, `ipv4`, `ipv6`, `unix` (gRPC `doc/naming.md`) and `etcd` — unless the
  * application already registered its own for that scheme. Runs once at import of this module;
  * calling it again is harmless (idempotent).
  */
 export function registerBuiltinResolvers(): void {
-  for (const factory of [dnsResolverFactory, ipv4ResolverFactory, ipv6ResolverFactory, unixResolverFactory]) {
+  for (const factory of [dnsResolverFactory, ipv4ResolverFactory, ipv6ResolverFactory, unixResolverFactory, etcdResolverFactory]) {
     if (getResolverFactory(factory.scheme) === undefined) registerResolver(factory);
   }
 }

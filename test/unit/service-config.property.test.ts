@@ -47,7 +47,7 @@ function parseOrConfigError(input: unknown): ServiceConfig | ConfigError {
 const identifier = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/);
 const serviceName = fc.tuple(identifier, identifier).map(([pkg, svc]) => `${pkg}.${svc}`);
 
-/** A duration string or object in any valid spelling, at least `minNanos` long. */
+/** A valid duration, as a string or an object; `positive` excludes zero. */
 function duration(positive: boolean): fc.Arbitrary<unknown> {
   const parts = fc
     .tuple(fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: MAX_DURATION_SECONDS })), fc.integer({ min: 0, max: 999_999_999 }))

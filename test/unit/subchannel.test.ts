@@ -15,7 +15,7 @@ class FakeGrpcChannel implements GrpcChannelLike {
   state: ConnectivityState = IDLE;
   closed = false;
   exitIdleCalls = 0;
-  readonly calls: Array<{ method: string; deadline: unknown; flags: unknown }> = [];
+  readonly calls: Array<{ method: string; deadline: unknown; host: unknown }> = [];
   private watchers: Array<{ current: ConnectivityState; callback: () => void }> = [];
   /** Details of the status a call started in TRANSIENT_FAILURE gets (grpc-js's pick failure). */
   failureDetails = REFUSED;
@@ -45,8 +45,8 @@ class FakeGrpcChannel implements GrpcChannelLike {
     }
   }
 
-  createCall(method: string, deadline: unknown, _host: unknown, _parent: unknown, flags: unknown): GrpcCall {
-    this.calls.push({ method, deadline, flags });
+  createCall(method: string, deadline: unknown, host: unknown): GrpcCall {
+    this.calls.push({ method, deadline, host });
     const stateAtStart = this.state;
     const details = this.failureDetails;
     return {
@@ -74,6 +74,9 @@ interface Transition {
 
 const ADDRESS = { host: '127.0.0.1', port: 50051 };
 const flush = () => new Promise<void>((resolve) => queueMicrotask(resolve));
+/** Fake timers and Date only: microtasks and nextTick stay real so promises settle. */
+const fakeTimers = () =>
+  sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
 
 describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
   let clock: sinon.SinonFakeTimers;
@@ -81,7 +84,7 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
   let transitions: Transition[];
 
   beforeEach(() => {
-    clock = sinon.useFakeTimers();
+    clock = fakeTimers();
     channels = [];
     transitions = [];
   });
@@ -151,8 +154,12 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
       { previous: IDLE, next: CONNECTING, error: undefined },
       { previous: CONNECTING, next: READY, error: undefined },
     ]);
-    subchannel.createCall('/svc/Method', 12_345, 7);
-    expect(last().calls).toEqual([{ method: '/svc/Method', deadline: 12_345, flags: 7 }]);
+    subchannel.createCall('/svc/Method', 12_345);
+    subchannel.createCall('/svc/Other', Infinity, 'override.test:443');
+    expect(last().calls).toEqual([
+      { method: '/svc/Method', deadline: 12_345, host: null },
+      { method: '/svc/Other', deadline: Infinity, host: 'override.test:443' },
+    ]);
     // The connect timer is gone once READY.
     expect(clock.countTimers()).toBe(0);
     subchannel.shutdown();
@@ -170,7 +177,7 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
     expect(transitions[1]!.error).toBe('connect to 127.0.0.1:50051 timed out after 20000 ms');
     expect(last().closed).toBe(true);
     // The backoff (1 s) has long passed: IDLE right away, asynchronously.
-    clock.tick(0);
+    clock.tick(1);
     expect(subchannel.getState()).toBe(IDLE);
     expect(clock.countTimers()).toBe(0);
     subchannel.shutdown();
@@ -320,17 +327,15 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
   });
 
   it('returns a local UNAVAILABLE call when not READY', async () => {
-    clock.restore();
     const subchannel = make();
     const call = subchannel.createCall('/svc/Method', Infinity);
     const status = await new Promise<StatusObject>((resolve) => {
       call.start(new Metadata(), { onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveStatus: resolve });
     });
-    expect(status.code).toBe(connectivityState.IDLE === 0 ? 14 : 14);
+    expect(status.code).toBe(14);
     expect(status.details).toBe('subchannel 127.0.0.1:50051 is not READY (IDLE)');
     expect(call.getPeer()).toBe('127.0.0.1:50051');
     subchannel.shutdown();
-    clock = sinon.useFakeTimers();
   });
 
   it('shutdown() closes the connection, clears every timer and notifies SHUTDOWN once', async () => {
