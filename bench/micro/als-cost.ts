@@ -2,13 +2,17 @@
  * Micro-benchmark: what AsyncLocalStorage costs per `await`, and what the per-call context operations
  * cost, on the running Node version (the target is Node 20, where ALS propagates through promise hooks).
  *
- *   npx tsx bench/micro/als-cost.ts
+ *   npx tsx bench/micro/als-cost.ts [--time-ms 500] [--json]
+ *
+ * With `--json` it prints one JSON line `{ rows: [{ phase, operation, nsPerOp, rme, samples }] }` instead
+ * of the table (the benchmark runner's `als` scenario runs it that way, once per run, in a fresh process).
  *
  * Three phases, in this order because ALS installs its promise hook the first time a store is entered
  * and never removes it for the process: (1) no store ever entered — the cost every Node app pays;
  * (2) after a store was entered, code outside any store; (3) code inside a context created by
  * `runWithDeadline`. Prints a table of ns per operation. Numbers vary with the machine; compare rows.
  */
+import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { currentCallContext, runWithDeadline } from '../../src/deadline/context';
 
@@ -47,8 +51,11 @@ interface Row {
   samples: number;
 }
 
+/** tinybench time per task, in ms (`--time-ms`). */
+let timeMs = 500;
+
 async function measure(phase: string, tasks: Array<[string, number, () => unknown]>): Promise<Row[]> {
-  const bench = new Bench({ time: 500, warmupTime: 100 });
+  const bench = new Bench({ time: timeMs, warmupTime: Math.min(100, timeMs) });
   for (const [name, , fn] of tasks) bench.add(name, fn as () => Promise<void>);
   await bench.warmup();
   await bench.run();
@@ -65,6 +72,8 @@ async function measure(phase: string, tasks: Array<[string, number, () => unknow
 }
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { 'time-ms': { type: 'string', default: '500' }, json: { type: 'boolean', default: false } } });
+  timeMs = Number(values['time-ms']);
   const rows: Row[] = [];
   rows.push(
     ...(await measure('1. ALS never entered', [
@@ -88,6 +97,11 @@ async function main(): Promise<void> {
       ['runWithDeadline(d, noop) (enter + exit)', 1, () => runWithDeadline(deadline, noop)],
     ])),
   );
+  if (values.json) {
+    const json = rows.map((r) => ({ phase: r.phase, operation: r.operation, nsPerOp: Number(r['ns/op']), rme: Number(r['±%']), samples: r.samples }));
+    process.stdout.write(`${JSON.stringify({ rows: json })}\n`);
+    return;
+  }
   console.log(`Node ${process.version} on ${process.platform}/${process.arch}`);
   console.table(rows);
 }

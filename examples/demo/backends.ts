@@ -18,12 +18,16 @@ export interface BackendTotals {
 
 /**
  * Starts `count` backend child processes on loopback with ids `b1`, `b2`, … in parallel.
- * @param extraArgs extra `examples/backend/server.ts` arguments for every backend (e.g. `--fail-rate`).
+ * @param extraArgs extra `examples/backend/server.ts` arguments for the backend with this 0-based index
+ *   (e.g. `--fail-rate` for a flaky one).
  * @throws Error (rejects) when one does not start; the ones that did are killed first.
  */
-export async function startDemoBackends(count: number, extraArgs: readonly string[] = []): Promise<DemoBackend[]> {
+export async function startDemoBackends(
+  count: number,
+  extraArgs: (index: number) => readonly string[] = () => [],
+): Promise<DemoBackend[]> {
   const results = await Promise.allSettled(
-    Array.from({ length: count }, (_, i) => startBackendProcess({ id: `b${i + 1}`, args: extraArgs })),
+    Array.from({ length: count }, (_, i) => startBackendProcess({ id: `b${i + 1}`, args: extraArgs(i) })),
   );
   const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

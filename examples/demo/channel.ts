@@ -1,22 +1,65 @@
 import * as grpc from '@grpc/grpc-js';
-import { createChannel } from '../../src/index';
-import { EchoClient } from '../backend/echo-proto';
+import { createChannel, type SwitchyardChannel } from '../../src/index';
+import { ECHO_SERVICE_NAME, EchoClient } from '../backend/echo-proto';
 import type { DemoOptions } from './args';
 
 /** An echo client on its own switchyard channel. */
 export interface DemoClient {
   readonly client: EchoClient;
-  readonly channel: grpc.ChannelInterface;
+  readonly channel: SwitchyardChannel;
   /** Closes the client and the channel. Idempotent. */
   close(): void;
 }
 
+/** The retry policy of the demo methods (gRFC A6): three attempts on UNAVAILABLE, 50 ms first backoff. */
+const RETRY_POLICY = {
+  maxAttempts: 3,
+  initialBackoff: '0.05s',
+  maxBackoff: '0.5s',
+  backoffMultiplier: 2,
+  retryableStatusCodes: ['UNAVAILABLE'],
+};
+
+/**
+ * Retry throttling (gRFC A6): every failure costs a token, every success earns 0.2; retries stop while
+ * 10 or fewer of the 20 tokens are left. The flaky backend alone never gets there; a sustained outage does.
+ */
+const RETRY_THROTTLING = { maxTokens: 20, tokenRatio: 0.2 };
+
+/**
+ * Reconnect backoff cap in ms for the demo channels. The default (120 s, `doc/connection-backoff.md`)
+ * would keep a restarted backend waiting for most of a run a few seconds long; 1 s lets it rejoin in time.
+ */
+export const DEMO_MAX_RECONNECT_BACKOFF_MS = 1_000;
+
 /**
  * The service config the demo runs with (`doc/service_config.md` JSON form): the chosen load-balancing
- * policy. A place to add `methodConfig` retry policies and `retryThrottling` for comparison runs.
+ * policy and, for every `switchyard.demo.Echo` method, a timeout of `timeoutMs`. With `resilient`, also
+ * a retry policy on UNAVAILABLE (or a hedging policy when `hedgeDelayMs` is set) and retry throttling;
+ * without, the same config minus those, for the comparison run.
  */
-export function demoServiceConfig(options: Pick<DemoOptions, 'policy'>): object {
-  return { loadBalancingConfig: [{ [options.policy]: {} }] };
+export function demoServiceConfig(
+  options: Pick<DemoOptions, 'policy' | 'timeoutMs' | 'hedgeDelayMs'>,
+  resilient: boolean,
+): object {
+  const methodConfig: Record<string, unknown> = {
+    name: [{ service: ECHO_SERVICE_NAME }],
+    timeout: `${options.timeoutMs / 1000}s`,
+  };
+  if (resilient && options.hedgeDelayMs !== undefined) {
+    methodConfig.hedgingPolicy = {
+      maxAttempts: 3,
+      hedgingDelay: `${options.hedgeDelayMs / 1000}s`,
+      nonFatalStatusCodes: ['UNAVAILABLE'],
+    };
+  } else if (resilient) {
+    methodConfig.retryPolicy = RETRY_POLICY;
+  }
+  return {
+    loadBalancingConfig: [{ [options.policy]: {} }],
+    methodConfig: [methodConfig],
+    ...(resilient ? { retryThrottling: RETRY_THROTTLING } : {}),
+  };
 }
 
 /** The `ipv4:` target listing every local backend address (`doc/naming.md`). */
@@ -25,12 +68,18 @@ export function ipv4Target(addresses: readonly string[]): string {
 }
 
 /**
- * Opens a switchyard channel to `target` with `serviceConfig` and an echo client on it.
+ * Opens a switchyard channel to `target` with `serviceConfig` (and the reconnect backoff capped at
+ * {@link DEMO_MAX_RECONNECT_BACKOFF_MS}) and an echo client on it.
+ * @param resolverOptions per-scheme resolver options, e.g. `{ etcd: { endpoints } }`.
  * @throws ConfigError for a malformed target or an invalid service config.
  */
-export function openDemoClient(target: string, serviceConfig: object): DemoClient {
+export function openDemoClient(target: string, serviceConfig: object, resolverOptions?: Record<string, unknown>): DemoClient {
   const credentials = grpc.credentials.createInsecure();
-  const channel = createChannel(target, credentials, { serviceConfig });
+  const channel = createChannel(target, credentials, {
+    serviceConfig,
+    resolverOptions,
+    maxReconnectBackoffMs: DEMO_MAX_RECONNECT_BACKOFF_MS,
+  });
   const client = new EchoClient(target, credentials, { channelOverride: channel });
   let closed = false;
   return {

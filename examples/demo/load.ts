@@ -28,8 +28,13 @@ export interface LoadOptions {
   durationMs: number;
   /** Calls kept in flight: each worker starts its next call when the previous one ends. */
   concurrency: number;
-  /** Per-call timeout in ms; each call's absolute deadline is its start time plus this. */
-  deadlineMs: number;
+  /**
+   * Client-side per-call timeout in ms (each call's deadline is its start time plus this); undefined
+   * sets no deadline, leaving it to the service config's method `timeout`.
+   */
+  deadlineMs: number | undefined;
+  /** Latencies up to this many ms are recorded exactly; slower ones land in the last bucket. */
+  maxLatencyMs: number;
   /** The request every call sends. Default `{ message: 'demo' }`. */
   request?: EchoRequest;
   /** Stops the run early (no new calls start; running calls finish). */
@@ -69,8 +74,7 @@ export function emptyCounters(maxLatencyMs: number): LoadCounters {
 export function runLoad(options: LoadOptions): LoadRun {
   const { client, concurrency, deadlineMs, signal } = options;
   const request = options.request ?? { message: 'demo' };
-  // Calls end by their deadline, so twice the timeout leaves room for a late status.
-  const counters = emptyCounters(2 * deadlineMs);
+  const counters = emptyCounters(options.maxLatencyMs);
   const lastBucket = counters.okLatencyMs.length - 1;
   const startedAt = Date.now();
   const endAt = startedAt + options.durationMs;
@@ -100,7 +104,8 @@ export function runLoad(options: LoadOptions): LoadRun {
       return;
     }
     counters.started++;
-    client.Unary(request, new grpc.Metadata(), { deadline: now + deadlineMs }, (error, reply) => {
+    const callOptions = deadlineMs === undefined ? {} : { deadline: now + deadlineMs };
+    client.Unary(request, new grpc.Metadata(), callOptions, (error, reply) => {
       record(error, reply, now);
       next();
     });

@@ -38,7 +38,8 @@ interface Outgoing {
  *
  * Writes are passed down one at a time, the next after the previous one's write callback: a grpc-js
  * call holds a single pending message until its stream exists, so replaying a retry buffer in one go
- * would keep only the last message. The half-close follows the last queued message.
+ * would keep only the last message. The half-close is passed down with the last queued message
+ * (grpc-js sends it after the message it is writing).
  */
 export class Attempt {
   /** A read was requested from this attempt's grpc-js call and no message has answered it yet. */
@@ -100,7 +101,8 @@ export class Attempt {
     this.writeCallback = undefined;
     const next = this.queue?.shift();
     if (next !== undefined) this.write(next.message, next.flags, next.callback);
-    else if (this.halfClosePending) {
+    // grpc-js orders a half-close after the one message it is still writing.
+    if (this.halfClosePending && (this.queue === undefined || this.queue.length === 0)) {
       this.halfClosePending = false;
       this.call.halfClose();
     }

@@ -231,10 +231,12 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     const result = this.host.pick(this);
     if (result.type === 'complete') {
       const subchannel = result.subchannel as AttemptSubchannel;
+      const state = subchannel.getState();
+      if (state === State.READY) this.launch(subchannel, kind, undefined);
       // A pick that raced with a disconnect would never leave the client: wait for the policy's next
-      // picker instead, as grpc-go and grpc-js do.
-      if (subchannel.getState() === State.READY) this.launch(subchannel, kind, undefined);
-      else this.waitForPicker(kind);
+      // picker instead, as grpc-go and grpc-js do. A shut-down subchannel may never get one (closed channel).
+      else if (state !== State.SHUTDOWN) this.waitForPicker(kind);
+      else this.launch(undefined, kind, failedPickCall(Status.UNAVAILABLE, this.host.failureReason(`${subchannel.key} is shut down`)));
     } else if (result.type === 'queue' || (result.type === 'fail' && this.waitForReady)) {
       // A wait-for-ready call waits out a failing picker too.
       this.waitForPicker(kind);

@@ -68,8 +68,9 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   private readonly defaultConfig: ServiceConfig;
   private readonly channelzRef: { kind: 'channel'; id: number; name: string };
   private readonly queued = new Set<ResilientCall>();
-  private readonly helper: ChannelControlHelper;
   private config: ServiceConfig;
+  /** A valid config is in use: the application's, or one a resolver sent (gRFC A21). */
+  private hasGoodConfig: boolean;
   private lookup: (method: string) => MethodConfig | undefined;
   private policy: LoadBalancingPolicy | undefined;
   private policyFactory: LoadBalancingPolicyFactory | undefined;
@@ -98,6 +99,7 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       ? EMPTY_CONFIG
       : parseServiceConfig(options.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap });
     this.config = this.defaultConfig;
+    this.hasGoodConfig = options?.serviceConfig !== undefined;
     this.lookup = createMethodConfigLookup(this.config);
     this.throttle = makeThrottle(this.config.retryThrottling, undefined);
     const override = this.options.channelOptions['grpc.default_authority'];
@@ -119,7 +121,6 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       random: this.options.random,
       backoff,
     }));
-    this.helper = this.createHelper();
     this.resolverFactory = factory;
     this.resolver = this.createResolver();
   }
@@ -294,65 +295,91 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   }
 
   private onResolverUpdate(update: ResolverUpdate): void {
-    this.applyServiceConfig(update);
+    const configError = this.applyServiceConfig(update);
+    if (configError !== undefined && !this.hasGoodConfig) {
+      // gRFC A21: no valid config yet and no default from the application: act as if resolution failed.
+      this.onResolverError(new Error(`invalid service config from the resolver: ${configError.message}`));
+      return;
+    }
     this.endpoints = update.endpoints;
     if (this.events.listenerCount('resolution') > 0) {
       this.events.emit('resolution', { addresses: update.endpoints.flatMap((e) => e.addresses.map(addressKey)) });
     }
-    this.ensurePolicy().updateEndpoints(update.endpoints, this.config.loadBalancing?.config);
+    this.updatePolicy((policy) => policy.updateEndpoints(update.endpoints, this.config.loadBalancing?.config));
   }
 
   private onResolverError(error: Error): void {
     this.emitError(error);
     this.lastError = `name resolution failed: ${error.message}`;
     // The last good endpoint list stays; only a policy that never had one goes TRANSIENT_FAILURE.
-    if (this.endpoints === undefined) this.ensurePolicy().resolverError(this.lastError);
+    const reason = this.lastError;
+    if (this.endpoints === undefined) this.updatePolicy((policy) => policy.resolverError(reason));
   }
 
-  /** gRFC A21: an invalid config from the resolver is rejected whole and the last good one stays. */
-  private applyServiceConfig(update: ResolverUpdate): void {
+  /**
+   * gRFC A21: an invalid config from the resolver is rejected whole and the last good one stays.
+   * @returns the error of a rejected config, if any (already emitted as an `error` event).
+   */
+  private applyServiceConfig(update: ResolverUpdate): Error | undefined {
     let next = this.config;
+    let rejected: Error | undefined;
     if (update.serviceConfigError) {
-      this.emitError(update.serviceConfigError);
+      rejected = update.serviceConfigError;
     } else if (update.serviceConfig === null) {
       next = this.defaultConfig;
     } else if (update.serviceConfig !== undefined) {
       try {
         next = parseServiceConfig(update.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap });
       } catch (error) {
-        this.emitError(error as Error);
+        rejected = error as Error;
       }
     }
-    if (next === this.config) return;
-    this.throttle = makeThrottle(next.retryThrottling, this.throttle);
-    this.config = next;
-    this.lookup = createMethodConfigLookup(next);
+    if (rejected !== undefined) {
+      this.emitError(rejected);
+      return rejected;
+    }
+    this.hasGoodConfig = true;
+    if (next !== this.config) {
+      this.throttle = makeThrottle(next.retryThrottling, this.throttle);
+      this.config = next;
+      this.lookup = createMethodConfigLookup(next);
+    }
+    return undefined;
   }
 
-  private ensurePolicy(): LoadBalancingPolicy {
+  /**
+   * Hand `endpoints` (or a resolver error) to the policy the config selects. When the policy changes,
+   * the old one is closed only after the new one has taken its subchannels, so connections to
+   * addresses both use stay open (the pool is refcounted).
+   */
+  private updatePolicy(update: (policy: LoadBalancingPolicy) => void): void {
     const factory = this.config.loadBalancing?.factory ?? getLoadBalancingPolicyFactory('pick_first')!;
-    if (this.policy && this.policyFactory === factory) return this.policy;
-    // A new policy takes over; the pool keeps connections to addresses both policies use.
+    if (this.policy !== undefined && this.policyFactory === factory) {
+      update(this.policy);
+      return;
+    }
     const old = this.policy;
     this.policyFactory = factory;
-    this.policy = factory.create(this.helper);
+    const policy: LoadBalancingPolicy = factory.create(this.createHelper(() => this.policy === policy));
+    this.policy = policy;
+    update(policy);
     old?.close();
-    return this.policy;
   }
 
-  private createHelper(): ChannelControlHelper {
+  /** The helper of one policy instance; `current()` is false once another policy replaced it. */
+  private createHelper(current: () => boolean): ChannelControlHelper {
     return {
       createSubchannel: (address) => this.pool.acquire(address),
       releaseSubchannel: (subchannel) => this.pool.release(subchannel as ChannelSubchannel),
       updateState: (state, picker, error) => {
-        if (this.state === State.SHUTDOWN) return;
+        if (this.state === State.SHUTDOWN || !current()) return;
         this.picker = picker;
         if (error !== undefined) this.lastError = error;
         this.setState(state, error);
         this.drainQueue();
       },
       requestReresolution: () => {
-        if (this.state !== State.SHUTDOWN) this.resolver.requestResolution();
+        if (this.state !== State.SHUTDOWN && current()) this.resolver.requestResolution();
       },
       clock: this.options.clock,
       random: this.options.random,

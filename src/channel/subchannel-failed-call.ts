@@ -5,7 +5,7 @@ import type { GrpcCall } from './subchannel-grpc-channel';
  * A grpc-js call object that never touches the network and ends with `UNAVAILABLE: details` once
  * started (asynchronously, as a real call would). A subchannel returns it from `createCall` when it has
  * no connection (the picker raced with a disconnect): the attempt never left the client, which gRFC A6
- * treats as eligible for transparent retry.
+ * treats as eligible for transparent retry, so its status carries `progress: 'NOT_STARTED'`.
  *
  * `cancelWithStatus` before the status is delivered replaces it, as cancelling a real call does.
  *
@@ -20,7 +20,9 @@ export function createFailedCall(details: string, peer: string): GrpcCall {
   const deliver = () => {
     if (delivered || listener === undefined) return;
     delivered = true;
-    listener.onReceiveStatus({ code, details: message, metadata: new Metadata() });
+    // gRFC A6 "Transparent Retries": labelled as never sent (see `labelProgress`).
+    const status = { code, details: message, metadata: new Metadata(), progress: 'NOT_STARTED' };
+    listener.onReceiveStatus(status);
   };
   return {
     start(_metadata, callListener) {

@@ -9,6 +9,8 @@ import {
   type ConnectionBackoff,
   type ConnectionBackoffConfig,
 } from './connection-backoff';
+import { invalidAddressReason } from './subchannel-address';
+import { labelProgress } from './subchannel-call-progress';
 import { createFailedCall } from './subchannel-failed-call';
 import { probeConnectFailure } from './subchannel-failure-reason';
 import {
@@ -78,6 +80,8 @@ export class ChannelSubchannel implements Subchannel {
   private readonly clock: Clock;
   private readonly backoff: ConnectionBackoff;
   private readonly createGrpcChannel: GrpcChannelFactory;
+  /** Set when the resolver gave an address no connection can be made to (see `invalidAddressReason`). */
+  private readonly invalidAddress: string | undefined;
   /** The grpc-js channel of the current attempt or connection; null when there is none. */
   private grpcChannel: GrpcChannelLike | null = null;
   /** Incremented per attempt and on shutdown, so callbacks of an older attempt are ignored. */
@@ -94,8 +98,9 @@ export class ChannelSubchannel implements Subchannel {
   /** Does no I/O: the first connection attempt starts at the first `connect()`. */
   constructor(options: ChannelSubchannelOptions) {
     this.address = options.address;
+    this.invalidAddress = invalidAddressReason(options.address);
     this.key = addressKey(options.address);
-    this.target = addressToGrpcTarget(options.address);
+    this.target = this.invalidAddress === undefined ? addressToGrpcTarget(options.address) : '';
     this.grpcOptions = buildGrpcChannelOptions(options.channelOptions, options.authority);
     this.credentials = options.credentials;
     this.clock = options.clock;
@@ -131,6 +136,9 @@ export class ChannelSubchannel implements Subchannel {
    * When the subchannel is not READY (a pick raced with a disconnect) the call is a local one that ends
    * with UNAVAILABLE `subchannel <key> is not READY (<state>)` and never reaches the network.
    *
+   * The status of an attempt that never reached the server application carries gRFC A6's `progress`
+   * (`REFUSED`, `NOT_STARTED`; see `labelProgress`), so the call layer retries it transparently.
+   *
    * @param method full method path, `/package.Service/Method`.
    * @param deadline absolute deadline (a `Date`, or ms since the epoch; `Infinity` for none).
    * @param host the call's `:authority` override (grpc-js `CallOptions.host`); default: the subchannel's
@@ -142,7 +150,7 @@ export class ChannelSubchannel implements Subchannel {
     if (this.state !== READY || channel === null) {
       return createFailedCall(`subchannel ${this.key} is not READY (${connectivityState[this.state]})`, this.key);
     }
-    return channel.createCall(method, deadline, host ?? null, null, null);
+    return labelProgress(channel.createCall(method, deadline, host ?? null, null, null), () => this.grpcChannel !== channel);
   }
 
   /** The peer of calls on this subchannel: the address key, e.g. `127.0.0.1:50051`. */
@@ -179,6 +187,10 @@ export class ChannelSubchannel implements Subchannel {
         this.failAttempt(`timed out after ${Math.round(timing.connectTimeoutMs)} ms`);
       }
     }, timing.connectTimeoutMs);
+    if (this.invalidAddress !== undefined) {
+      this.failAttempt(`failed: invalid address from the resolver: ${this.invalidAddress}`);
+      return;
+    }
     let channel: GrpcChannelLike;
     let current: ConnectivityState;
     try {

@@ -52,6 +52,8 @@ interface Child {
   index: number;
   /** A connect attempt on this address failed during the current pass. */
   failedThisPass: boolean;
+  /** After the pass: a connect attempt failed since re-resolution was last requested. */
+  failedThisRound: boolean;
   released: boolean;
 }
 
@@ -70,8 +72,13 @@ export const NO_ADDRESSES_ERROR = 'resolver returned no addresses';
  *   is selected and every other one is released.
  * - Only when every address failed at least once: TRANSIENT_FAILURE, re-resolution requested, and
  *   from then on every subchannel that leaves its backoff (IDLE) is reconnected; the policy stays
- *   TRANSIENT_FAILURE (sticky, gRFC A62) until one is READY. A new endpoint list while in
- *   TRANSIENT_FAILURE starts a new pass but keeps reporting TRANSIENT_FAILURE.
+ *   TRANSIENT_FAILURE (sticky, gRFC A62) until one is READY, and requests re-resolution again each
+ *   time every address has failed once more. A new endpoint list while in TRANSIENT_FAILURE starts a
+ *   new pass but keeps reporting TRANSIENT_FAILURE.
+ * - A pass that fails at once because every address is still in its reconnect backoff does not
+ *   request re-resolution: the resolver has just answered, and a resolver that answers immediately
+ *   (a static `ipv4:` list) would otherwise loop update → pass → request → update without end.
+ *   Re-resolution then waits for every address to fail once more, which the backoff paces.
  * - Losing the selected connection: IDLE, re-resolution requested; the IDLE picker (or the channel)
  *   calls `exitIdle()` on the next pick, which starts a new pass. An endpoint list that still
  *   contains the selected address keeps its connection; one that does not drops it and starts a new
@@ -95,6 +102,10 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
   let failedCount = 0;
   /** Every address failed once in this pass: sticky TRANSIENT_FAILURE, reconnect on IDLE. */
   let passDone = false;
+  /** Addresses that failed since re-resolution was last requested (after the pass). */
+  let failedRoundCount = 0;
+  /** Inside `startPass`: a pass completing now completed without any new connection failure. */
+  let startingPass = false;
   let timer: TimerHandle | undefined;
   const exitIdleSoon = (): void => policy.exitIdle();
 
@@ -117,6 +128,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
       key,
       index: 0,
       failedThisPass: false,
+      failedThisRound: false,
       released: false,
       listener: (_sc, _previous, next, error) => onChildState(child, next, error),
     };
@@ -169,6 +181,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
       else held.delete(key);
       child.index = next.length;
       child.failedThisPass = false;
+      child.failedThisRound = false;
       next.push(child);
     }
     for (const dropped of held.values()) release(dropped);
@@ -176,6 +189,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
     selected = undefined;
     passDone = false;
     failedCount = 0;
+    failedRoundCount = 0;
     nextIndex = 0;
     // A shared subchannel may already be connected (gRFC A61, C-core notes): take it at once.
     for (const child of children) {
@@ -187,7 +201,12 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
     if (state !== connectivityState.TRANSIENT_FAILURE && state !== connectivityState.CONNECTING) {
       publish(connectivityState.CONNECTING, QUEUE_PICKER);
     }
-    attemptFrom(0);
+    startingPass = true;
+    try {
+      attemptFrom(0);
+    } finally {
+      startingPass = false;
+    }
   }
 
   /** Start the attempt at `from` (or the first not-yet-failed address after it). */
@@ -223,8 +242,18 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
     clearTimer();
     passDone = true;
     publish(connectivityState.TRANSIENT_FAILURE, failPicker(allFailedDetails(lastError)), lastError);
-    helper.requestReresolution();
+    if (!startingPass) helper.requestReresolution();
     connectIdleChildren();
+  }
+
+  /** Sticky TRANSIENT_FAILURE: once every address has failed again, ask for fresh addresses again. */
+  function countRoundFailure(child: Child): void {
+    if (child.failedThisRound) return;
+    child.failedThisRound = true;
+    if (++failedRoundCount < children.length) return;
+    failedRoundCount = 0;
+    for (const c of children) c.failedThisRound = false;
+    helper.requestReresolution();
   }
 
   function connectIdleChildren(): void {
@@ -257,9 +286,12 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
       case connectivityState.CONNECTING:
         return;
       default: {
+        // A real failure (even one reported synchronously from connect() inside startPass) may re-resolve.
+        startingPass = false;
         markFailed(child, error);
         if (passDone) {
           publish(connectivityState.TRANSIENT_FAILURE, failPicker(allFailedDetails(lastError)), lastError);
+          countRoundFailure(child);
         } else if (child.index === nextIndex - 1) {
           attemptFrom(nextIndex); // the latest attempt failed: do not wait for the delay
         } else {

@@ -54,7 +54,8 @@ export const RR_NO_ADDRESSES_ERROR = 'resolver returned no addresses';
  *
  * - One subchannel per distinct address over all endpoints: an endpoint with several addresses is
  *   flattened, each address getting its own share (gRFC A61's pick_first-per-endpoint delegation is
- *   not implemented yet). Subchannels whose address stays across updates are kept.
+ *   not implemented yet). Subchannels whose address stays across updates are kept, and an update
+ *   that neither adds nor removes an address keeps the current picker (no new random start).
  * - Connects to every address and reconnects each one as soon as it reports IDLE (after a lost
  *   connection or the end of a reconnect backoff).
  * - State: {@link aggregateConnectivityState} over per-child sticky states (gRFC A48/A58 reading).
@@ -170,8 +171,15 @@ export function createRoundRobinPolicy(helper: ChannelControlHelper): LoadBalanc
       const previous = children;
       children = next;
       const kept = new Set(next);
-      for (const child of previous) if (!kept.has(child)) release(child);
-      readySetChanged = true;
+      let removed = 0;
+      for (const child of previous) {
+        if (kept.has(child)) continue;
+        removed++;
+        release(child);
+      }
+      // An unchanged list (a periodic DNS refresh, a static resolver answering a re-resolution
+      // request) keeps the current picker and its position, so the rotation stays exact.
+      if (fresh.length > 0 || removed > 0) readySetChanged = true;
       if (children.length === 0) {
         lastError = RR_NO_ADDRESSES_ERROR;
         publishedDetails = RR_NO_ADDRESSES_ERROR;

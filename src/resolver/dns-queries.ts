@@ -12,8 +12,10 @@ export interface DnsQueries {
    */
   addresses(host: string): Promise<string[]>;
   /**
-   * The TXT records at `name`, each as its list of character-strings (RFC 1035 §3.3.14).
-   * For the service-config hook of gRFC A2; not called yet.
+   * The TXT records at `name`, each as its list of character-strings (RFC 1035 §3.3.14); used for
+   * the service config of gRFC A2 (`_grpc_config.<host>`).
+   * @throws (rejects) with `code` ENODATA / ENOTFOUND when there is no such record or name (see
+   *   {@link isNoSuchData}), or another code on timeout, server failure or cancellation.
    */
   txt(name: string): Promise<string[][]>;
   /** Abandon queries in flight (best effort: they reject or are ignored). Never throws. */
@@ -27,24 +29,28 @@ export interface DnsQueries {
  */
 export type DnsQueriesFactory = (server: string | undefined) => DnsQueries;
 
-/** Per-try timeout of queries to an explicit server, in ms (c-ares lengthens later tries itself). */
+/** Per-try timeout of c-ares queries (explicit server, and TXT to the system's servers), in ms (c-ares lengthens later tries itself). */
 const SERVER_QUERY_TIMEOUT_MS = 1000;
-/** Tries per query to an explicit server. */
+/** Tries per c-ares query. */
 const SERVER_QUERY_TRIES = 2;
 
 /**
- * The real queries (Node's `dns` module). Without a server: `dns.promises.lookup(host, { all: true,
- * verbatim: true })`, i.e. getaddrinfo, so `/etc/hosts` and the system's search domains apply, as for
- * any other Node client. With a server (`dns://127.0.0.1:5353/host:port`, gRPC `doc/naming.md`): a
- * `dns.promises.Resolver` pointed at it, asking A and AAAA in parallel (see
- * {@link combineFamilyAnswers}). Nothing is sent before the first call.
+ * The real queries (Node's `dns` module). Without a server: addresses by `dns.promises.lookup(host,
+ * { all: true, verbatim: true })`, i.e. getaddrinfo, so `/etc/hosts` and the system's search domains
+ * apply, as for any other Node client; TXT by a `dns.promises.Resolver` aimed at the process's current
+ * DNS servers (`dns.getServers()`, so `dns.setServers()` by the application is honoured) — a resolver
+ * of our own rather than `dns.promises.resolveTxt` so the query has bounded timeouts and `cancel()`
+ * reaches it. No search domains apply to the TXT name (c-ares `ares_query`, as in grpc-js).
+ * With a server (`dns://127.0.0.1:5353/host:port`, gRPC `doc/naming.md`): a `dns.promises.Resolver`
+ * pointed at it, asking A and AAAA in parallel (see {@link combineFamilyAnswers}) and TXT.
+ * Nothing is sent before the first call.
  */
 export const systemDnsQueries: DnsQueriesFactory = (server) => {
   let resolver: InstanceType<typeof dns.Resolver> | undefined;
   const serverResolver = (): InstanceType<typeof dns.Resolver> => {
     if (resolver === undefined) {
       resolver = new dns.Resolver({ timeout: SERVER_QUERY_TIMEOUT_MS, tries: SERVER_QUERY_TRIES });
-      resolver.setServers([server as string]);
+      resolver.setServers(server === undefined ? dns.getServers() : [server]);
     }
     return resolver;
   };
@@ -59,7 +65,7 @@ export const systemDnsQueries: DnsQueriesFactory = (server) => {
       return combineFamilyAnswers(host, v4, v6);
     },
     txt(name) {
-      return server === undefined ? dns.resolveTxt(name) : serverResolver().resolveTxt(name);
+      return serverResolver().resolveTxt(name);
     },
     cancel() {
       resolver?.cancel();
@@ -96,7 +102,12 @@ export function combineFamilyAnswers(
   throw new Error(`A/AAAA queries for "${host}" failed: ${errorText(real)}`, { cause: real });
 }
 
-function isNoSuchData(reason: unknown): boolean {
+/**
+ * Whether a failed query means "no such data" rather than a failure: ENODATA (the name exists without
+ * records of that type) or ENOTFOUND (NXDOMAIN), as Node's `dns` module reports them.
+ * @param reason the rejection reason of a `dns` query.
+ */
+export function isNoSuchData(reason: unknown): boolean {
   const code = codeOf(reason);
   return code === 'ENODATA' || code === 'ENOTFOUND';
 }

@@ -7,7 +7,8 @@ import { callListener } from './listener-call';
 import { DEFAULT_PORT, isHostName, isHostPortError, isIpLiteral, splitHostPort } from './host-port';
 import { createResolutionScheduler } from './resolution-scheduler';
 import { createStaticResolver } from './static';
-import type { ResolverContext, ResolverFactory, ResolverListener, ResolverUpdate, Target } from './types';
+import { createServiceConfigLookup, type ServiceConfigLookupOptions, type ServiceConfigOutcome } from './dns-txt-config';
+import type { Endpoint, ResolverContext, ResolverFactory, ResolverListener, Target } from './types';
 
 /** The DNS port used when a `dns://server/...` authority names none. */
 const DNS_SERVER_DEFAULT_PORT = 53;
@@ -60,6 +61,12 @@ export interface DnsResolverFactoryOptions {
   readonly queries?: DnsQueriesFactory;
   /** Watchdog per resolution in ms; default {@link DEFAULT_DNS_QUERY_TIMEOUT_MS}. */
   readonly queryTimeoutMs?: number;
+  /**
+   * gRFC A2 service config lookup settings, shared by every resolver of the factory: `maxBytes`
+   * (default `MAX_SERVICE_CONFIG_TXT_BYTES`, 64 KiB), `random` (default `Math.random`; each resolver
+   * draws once) and `hostname` (default `os.hostname`). For tests and embedders.
+   */
+  readonly serviceConfigLookup?: ServiceConfigLookupOptions;
 }
 
 /**
@@ -72,10 +79,19 @@ export interface DnsResolverFactoryOptions {
  *   requested/periodic resolutions closer than `context.minResolutionIntervalMs` (requests in between
  *   are coalesced into one at the end of the interval); one resolution in flight at most; failures
  *   retried with backoff 1 s x1.6 capped at the refresh interval (see `createResolutionScheduler`).
- * - Success: `onUpdate({ endpoints, serviceConfig: undefined })`, one endpoint per distinct address.
- *   Zero addresses, NXDOMAIN, timeouts (watchdog `queryTimeoutMs`) and server failures: `onError`,
- *   so the channel keeps its last good list.
- * - `close()`: clears every timer, cancels queries to an explicit server and drops late answers.
+ * - Service config (gRFC A2), when `context.serviceConfigLookup` is true: TXT at
+ *   `_grpc_config.<host>` (never the bare host), asked of the same DNS server as the addresses, in
+ *   parallel with them; see `createServiceConfigLookup` for the outcomes (`null` without a record, the
+ *   chosen raw config, `serviceConfigError` for a malformed or oversized record, `undefined` when the
+ *   TXT query failed). The percentage draw is made once per resolver. With the option off no TXT
+ *   query is sent and updates carry `serviceConfig: undefined`.
+ * - Success: `onUpdate({ endpoints, serviceConfig[, serviceConfigError] })`, one endpoint per distinct
+ *   address. Zero addresses, NXDOMAIN, timeouts (watchdog `queryTimeoutMs`) and server failures of the
+ *   address queries: `onError`, so the channel keeps its last good list. A TXT query still pending when
+ *   the watchdog fires after the addresses answered does not fail the resolution: the addresses are
+ *   reported with `serviceConfig: undefined`.
+ * - `close()`: clears every timer, cancels c-ares queries (to an explicit server, and TXT) and drops
+ *   late answers.
  * A listener that throws does not break the resolver: the exception is rethrown from a microtask
  * (an uncaught exception, as from any event callback).
  *
@@ -87,6 +103,7 @@ export interface DnsResolverFactoryOptions {
 export function createDnsResolverFactory(options: DnsResolverFactoryOptions = {}): ResolverFactory {
   const queriesFactory = options.queries ?? systemDnsQueries;
   const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_DNS_QUERY_TIMEOUT_MS;
+  const serviceConfigOptions = options.serviceConfigLookup ?? {};
   return {
     scheme: 'dns',
     create(target, listener, context) {
@@ -95,7 +112,8 @@ export function createDnsResolverFactory(options: DnsResolverFactoryOptions = {}
       if (isIpLiteral(parsed.host)) {
         return createStaticResolver(listener, [{ addresses: [{ host: parsed.host, port: parsed.port }] }]);
       }
-      return createPollingDnsResolver(parsed, listener, context, queriesFactory(parsed.server), queryTimeoutMs);
+      const lookup = context.serviceConfigLookup ? createServiceConfigLookup(serviceConfigOptions) : undefined;
+      return createPollingDnsResolver(parsed, listener, context, queriesFactory(parsed.server), queryTimeoutMs, lookup);
     },
     defaultAuthority(target) {
       return target.path;
@@ -105,7 +123,8 @@ export function createDnsResolverFactory(options: DnsResolverFactoryOptions = {}
 
 /**
  * The built-in `dns:` resolver factory: {@link createDnsResolverFactory} with the real queries
- * (getaddrinfo without an authority, A + AAAA to the named server with one).
+ * (getaddrinfo without an authority, A + AAAA to the named server with one; TXT for gRFC A2 to the
+ * named server or the system's DNS servers).
  */
 export const dnsResolverFactory: ResolverFactory = createDnsResolverFactory();
 
@@ -124,6 +143,7 @@ function createPollingDnsResolver(
   context: ResolverContext,
   queries: DnsQueries,
   queryTimeoutMs: number,
+  lookupServiceConfig: ((queries: DnsQueries, host: string) => Promise<ServiceConfigOutcome>) | undefined,
 ) {
   const { clock } = context;
   let closed = false;
@@ -142,6 +162,8 @@ function createPollingDnsResolver(
   const resolveOnce = (): Promise<boolean> =>
     new Promise<boolean>((settle) => {
       let settled = false;
+      // Set once the addresses are in while the TXT query may still be pending.
+      let found: readonly Endpoint[] | undefined;
       const finish = (ok: boolean): void => {
         if (settled) return;
         settled = true;
@@ -153,22 +175,30 @@ function createPollingDnsResolver(
         watchdog = undefined;
         if (settled || closed) return;
         queries.cancel();
-        finish(fail(`resolving "${target.host}" timed out after ${queryTimeoutMs} ms`));
+        if (found === undefined) return finish(fail(`resolving "${target.host}" timed out after ${queryTimeoutMs} ms`));
+        // Only the TXT query is late: a config lookup failure never fails the addresses (gRFC A2 hook).
+        const endpoints = found;
+        notify(() => listener.onUpdate({ endpoints, serviceConfig: undefined }));
+        finish(true);
       }, queryTimeoutMs);
 
+      // Started before the address query so both run in parallel; never rejects.
+      const config: Promise<ServiceConfigOutcome> = lookupServiceConfig === undefined
+        ? Promise.resolve({ serviceConfig: undefined })
+        : lookupServiceConfig(queries, target.host);
       // Everything that can throw runs inside this async function, so a query function that throws
       // synchronously or returns junk becomes a rejection handled below, never an unhandled one.
       const answers = (async () => {
-        const [ips, config] = await Promise.all([
-          queries.addresses(target.host),
-          lookupServiceConfig(queries, target.host, context),
-        ]);
-        return { endpoints: endpointsFromAddresses(ips.map((host) => ({ host, port: target.port }))), config };
+        const ips = await queries.addresses(target.host);
+        const endpoints = endpointsFromAddresses(ips.map((host) => ({ host, port: target.port })));
+        if (endpoints.length === 0) return { endpoints, config: undefined };
+        found = endpoints;
+        return { endpoints, config: await config };
       })();
       answers.then(
         ({ endpoints, config }) => {
           if (settled || closed) return finish(false);
-          if (endpoints.length === 0) return finish(fail(`"${target.host}" has no A or AAAA records`));
+          if (config === undefined) return finish(fail(`"${target.host}" has no A or AAAA records`));
           notify(() => listener.onUpdate({ endpoints, ...config }));
           finish(true);
         },
@@ -202,21 +232,3 @@ function createPollingDnsResolver(
   };
 }
 
-/** The service-config part of a DNS resolver update. */
-type ServiceConfigPart = Pick<ResolverUpdate, 'serviceConfig' | 'serviceConfigError'>;
-
-/*
- * ============================== HOOK: gRFC A2 service config (TXT) ==============================
- * Not wired yet. When `context.serviceConfigLookup` is true this will:
- *   1. query `queries.txt(`_grpc_config.${host}`)` (runs in parallel with the address queries and
- *      under the same watchdog, see resolveOnce);
- *   2. hand the TXT strings to the pure parser in src/resolver/dns-service-config.ts;
- *   3. return `{ serviceConfig }` (the chosen JSON; `null` when there is no record, i.e.
- *      ENODATA/ENOTFOUND) or `{ serviceConfigError }` for an unreadable record. A TXT failure must
- *      never fail the address resolution.
- * Until then it returns `serviceConfig: undefined`: the channel's own `serviceConfig` option applies.
- * ================================================================================================
- */
-async function lookupServiceConfig(_queries: DnsQueries, _host: string, _context: ResolverContext): Promise<ServiceConfigPart> {
-  return { serviceConfig: undefined };
-}

@@ -22,5 +22,7 @@ export { registerResolver } from './registry';
 export { createDnsResolverFactory, dnsResolverFactory, parseDnsTarget } from './dns';
 export type { DnsResolverFactoryOptions, DnsTarget } from './dns';
 export type { DnsQueries, DnsQueriesFactory } from './dns-queries';
+export { MAX_SERVICE_CONFIG_TXT_BYTES } from './dns-txt-config';
+export type { ServiceConfigLookupOptions } from './dns-txt-config';
 export { ipv4ResolverFactory, ipv6ResolverFactory } from './ip';
 export { unixResolverFactory } from './unix';

@@ -69,7 +69,8 @@ export interface TestDnsServer {
    * Set one TXT record at `name` made of these character-strings (dnsmasq splits a string longer than
    * 255 bytes into 255-byte pieces); `undefined` removes it. Applied by {@link reload} (a restart on
    * the same port: dnsmasq reads TXT records only at start).
-   * @throws Error if `name` is not under the zone or a string has control characters.
+   * @throws Error if `name` is not under the zone, a string has control characters, or the record is
+   *   too long for one dnsmasq config line (about 950 bytes of text; see MAX_CONF_LINE_BYTES).
    */
   setTxt(name: string, strings: readonly string[] | undefined): void;
   /** Like {@link setTxt} with several TXT records at one name (`[]` removes them). */
@@ -90,6 +91,11 @@ export interface TestDnsServer {
 }
 
 const START_TIMEOUT_MS = 10_000;
+/**
+ * Longest config line written for dnsmasq, in bytes: it reads config lines into a buffer of about
+ * 1 KiB (MAXDNAME) and fails to start on longer ones with a misleading `missing "` error.
+ */
+const MAX_CONF_LINE_BYTES = 1000;
 const PROBE_TIMEOUT_MS = 250;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -127,9 +133,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
     const lines = [`127.0.0.1 ${sentinel()}`];
     for (const [name, addresses] of records) for (const ip of addresses) lines.push(`${ip} ${name}`);
     atomicWrite(hostsFile, `${lines.join('\n')}\n`);
-    const conf = [...txt].flatMap(([name, recs]) =>
-      recs.map((strings) => `txt-record=${[name, ...strings.map(quoteConfString)].join(',')}`),
-    );
+    const conf = [...txt].flatMap(([name, recs]) => recs.map((strings) => txtConfLine(name, strings)));
     atomicWrite(confFile, `${conf.join('\n')}\n`);
   };
 
@@ -231,12 +235,15 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
   const setTxtRecords = (name: string, recs: readonly (readonly string[])[]): void => {
     const key = checkName(name);
     if (recs.length === 0) txt.delete(key);
-    else txt.set(key, recs.map(checkTxt));
+    else txt.set(key, recs.map((strings) => checkTxtLine(key, checkTxt(strings))));
     txtDirty = true;
   };
 
   for (const [name, addresses] of Object.entries(options.records ?? {})) records.set(checkName(name), checkIps(addresses));
-  for (const [name, strings] of Object.entries(options.txt ?? {})) txt.set(checkName(name), [checkTxt(strings)]);
+  for (const [name, strings] of Object.entries(options.txt ?? {})) {
+    const key = checkName(name);
+    txt.set(key, [checkTxtLine(key, checkTxt(strings))]);
+  }
   try {
     await start(undefined);
   } catch (error) {
@@ -305,6 +312,18 @@ function checkTxt(strings: readonly string[]): string[] {
     if (/[\u0000-\u001f\u007f]/.test(s)) throw new Error(`dns-server: TXT string ${JSON.stringify(s)} has control characters`);
   }
   return [...strings];
+}
+
+function txtConfLine(name: string, strings: readonly string[]): string {
+  return `txt-record=${[name, ...strings.map(quoteConfString)].join(',')}`;
+}
+
+function checkTxtLine(name: string, strings: string[]): string[] {
+  const bytes = Buffer.byteLength(txtConfLine(name, strings));
+  if (bytes > MAX_CONF_LINE_BYTES) {
+    throw new Error(`dns-server: TXT record at ${name} needs a ${bytes}-byte config line; dnsmasq takes at most ${MAX_CONF_LINE_BYTES}`);
+  }
+  return strings;
 }
 
 // dnsmasq config files: inside double quotes a comma is literal and `\\` / `\"` are escapes.

@@ -38,9 +38,11 @@ describe('pick_first over three backend processes', () => {
 
     const final = await backends[0]!.crash();
     expect(final?.total.calls).toBe(50);
+    // Losing the selected connection makes pick_first IDLE (gRFC A62) until something needs it.
+    await waitForState(channel, grpc.connectivityState.IDLE, 15_000, false);
 
-    // The first calls after the crash may race the connection loss; allow a few failures, then
-    // every call must land on p2 (the next address in order), never on p3.
+    // The next call reconnects: p1 refuses, so every call lands on p2 (the next address in
+    // order), never on p3. A few failures are tolerated in case a call races the reconnect.
     const after: string[] = [];
     let failures = 0;
     for (let i = 0; i < 60; i++) {

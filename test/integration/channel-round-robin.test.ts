@@ -44,7 +44,7 @@ describe('round_robin over three in-process backends', () => {
     await Promise.all(servers.map((s) => s.stop()));
   });
 
-  it('spreads 3000 unary calls evenly once every backend is connected', async () => {
+  it('spreads 3000 unary calls evenly once every backend is connected', { timeout: 120_000 }, async () => {
     await waitForState(channel, grpc.connectivityState.READY);
     // READY means one backend is connected; keep calling until every one has served a call, so the
     // picker covers all three before counting.

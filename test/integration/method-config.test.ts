@@ -3,6 +3,7 @@
  * (`doc/service_config.md`): `waitForReady`, `maxRequestMessageBytes`, `maxResponseMessageBytes`.
  */
 import { createServer } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../helpers/channel-wait';
 import { unary, unaryOutcome } from '../helpers/echo-client';
@@ -55,10 +56,11 @@ describe('waitForReady', () => {
     expect(since(start)).toBeLessThan(5_000);
   });
 
-  it("the call's own waitForReady: false overrides the method config", async () => {
+  it("the call's own waitForReady: false (a grpc-js Metadata option) overrides the method config", async () => {
     const port = await freePort();
     r = rig([`127.0.0.1:${port}`], { serviceConfig: echoConfig({ waitForReady: true }), ...FAST_RECONNECT });
-    const outcome = await unaryOutcome(r.client, { message: 'fail' }, { timeoutMs: 10_000, callOptions: { waitForReady: false } });
+    const metadata = new grpc.Metadata({ waitForReady: false });
+    const outcome = await unaryOutcome(r.client, { message: 'fail' }, { timeoutMs: 10_000, metadata });
     expect(outcome.status.code).toBe(Status.UNAVAILABLE);
   });
 });

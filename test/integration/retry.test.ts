@@ -3,6 +3,7 @@
  * unary, server-streaming, client-streaming and bidi calls.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/channel-wait';
 import { bidi, clientStream, serverStream, unary, unaryOutcome, type StreamError } from '../helpers/echo-client';
 import { startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
 import { echoConfig, noJitter, retryPolicy, rig, since, Status, type Rig } from './resilience-harness';
@@ -196,6 +197,17 @@ describe('retry buffer limit (perCallRetryBufferBytes)', () => {
     expect(server.stats().methods.ClientStream.calls).toBe(1);
     await settled();
     expect(events.commits.map((e) => e.reason)).toEqual(['buffer-limit']);
+  });
+});
+
+describe('channel close', () => {
+  it('ends a call that is waiting in backoff', async () => {
+    const rg = retryRig({ initialBackoff: '0.3s', maxBackoff: '0.3s' });
+    const outcome = unaryOutcome(rg.client, { fail_code: Status.UNAVAILABLE });
+    await waitFor(() => rg.events.backoffs.length === 1, 'the first backoff');
+    rg.channel.close();
+    expect((await outcome).status.code).toBe(Status.UNAVAILABLE);
+    expect(server.stats().methods.Unary.calls).toBe(1);
   });
 });
 

@@ -16,9 +16,10 @@ interface PendingQuery {
   reject(error: unknown): void;
 }
 
-/** Queries that wait for the test to answer them. */
+/** Address queries that wait for the test to answer them; TXT answers NXDOMAIN at once (no config). */
 function fakeDns() {
   const queries: PendingQuery[] = [];
+  const txtNames: string[] = [];
   const servers: (string | undefined)[] = [];
   let cancels = 0;
   const factory: DnsQueriesFactory = (server) => {
@@ -26,7 +27,10 @@ function fakeDns() {
     return {
       addresses: (host) =>
         new Promise<string[]>((resolve, reject) => queries.push({ host, server, at: Date.now(), resolve, reject })),
-      txt: () => Promise.reject(new Error('TXT is not looked up yet')),
+      txt: (name) => {
+        txtNames.push(name);
+        return Promise.reject(dnsError('ENOTFOUND', name));
+      },
       cancel: () => {
         cancels++;
       },
@@ -34,6 +38,7 @@ function fakeDns() {
   };
   return {
     queries,
+    txtNames,
     servers,
     factory,
     cancels: () => cancels,
@@ -92,10 +97,10 @@ describe('dns resolver (fake timers)', () => {
     expect(updates).toHaveLength(1);
     expect(updates[0]).toEqual({
       endpoints: [{ addresses: [{ host: '127.0.0.2', port: 50051 }] }, { addresses: [{ host: '::1', port: 50051 }] }],
-      serviceConfig: undefined,
+      serviceConfig: null,
     });
-    // The TXT hook (gRFC A2) is not wired yet: the key is present and undefined.
-    expect('serviceConfig' in updates[0]).toBe(true);
+    // gRFC A2: the service config lives at _grpc_config.<host>; no record means null.
+    expect(dns.txtNames).toEqual(['_grpc_config.svc.test']);
   });
 
   it('defaults the port to 443 and passes the authority as the DNS server', async () => {

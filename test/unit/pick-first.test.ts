@@ -268,6 +268,30 @@ describe('pick_first', () => {
     expect(fake.sub(A).connectCalls).toBe(0);
   });
 
+  it('does not re-resolve for a pass that fails at once (every address in backoff), so a static resolver cannot loop', () => {
+    policy.updateEndpoints(endpoints(A, B), {});
+    fake.sub(A).fail();
+    fake.sub(B).fail();
+    expect(fake.reresolutions).toBe(1);
+    // A static resolver answers the request with the same list, while both are still in backoff.
+    for (let i = 0; i < 5; i++) policy.updateEndpoints(endpoints(A, B), {});
+    expect(fake.last().state).toBe(TRANSIENT_FAILURE);
+    expect(fake.reresolutions).toBe(1);
+    // Each later round in which every address failed again asks once more.
+    fake.sub(A).idle();
+    fake.sub(A).fail();
+    expect(fake.reresolutions).toBe(1);
+    fake.sub(B).idle();
+    fake.sub(B).fail();
+    expect(fake.reresolutions).toBe(2);
+    fake.sub(A).idle();
+    fake.sub(A).fail();
+    fake.sub(B).idle();
+    fake.sub(B).fail();
+    expect(fake.reresolutions).toBe(3);
+    expect(fake.last().state).toBe(TRANSIENT_FAILURE);
+  });
+
   it('shuffles two endpoints into both orders across updates', () => {
     const firsts = new Set<string>();
     for (let i = 0; i < 60; i++) {

@@ -219,6 +219,21 @@ describe('round_robin', () => {
     expect(fake.sub(A).connectCalls).toBe(1);
   });
 
+  it('keeps the picker and its rotation for an update with the same addresses (e.g. a DNS refresh)', () => {
+    start(() => 0);
+    policy.updateEndpoints(endpoints(A, B, C), {});
+    for (const key of [A, B, C]) fake.sub(key).ready();
+    const updates = fake.updates.length;
+    const picker = fake.last().picker;
+    expect(spread(picks(2))).toEqual({ [A]: 1, [B]: 1 });
+    policy.updateEndpoints(endpoints(C, A, B), {});
+    expect(fake.updates.length).toBe(updates);
+    expect(fake.last().picker).toBe(picker);
+    // The rotation continues where it was: C is next, then an exact cycle.
+    expect(spread(picks(1))).toEqual({ [C]: 1 });
+    expect(spread(picks(300))).toEqual({ [A]: 100, [B]: 100, [C]: 100 });
+  });
+
   it('reports TRANSIENT_FAILURE for an empty list and for a resolver error without addresses', () => {
     policy.resolverError('no such host');
     expect(fake.last().state).toBe(TRANSIENT_FAILURE);

@@ -1,5 +1,6 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
+import { labelProgress } from '../../src/channel/subchannel-call-progress';
 import { createFailedCall } from '../../src/channel/subchannel-failed-call';
 import { parseConnectFailure } from '../../src/channel/subchannel-failure-reason';
 import { authorityHost, buildGrpcChannelOptions } from '../../src/channel/subchannel-grpc-channel';
@@ -93,6 +94,7 @@ describe('createFailedCall', () => {
     const result = await listen(call);
     expect(result.code).toBe(status.UNAVAILABLE);
     expect(result.details).toBe('subchannel x is not READY (IDLE)');
+    expect((result as { progress?: string }).progress).toBe('NOT_STARTED');
     expect(writeDone).toBe(true);
     expect(call.getPeer()).toBe('x');
     expect(call.getAuthContext()).toBeNull();
@@ -105,5 +107,40 @@ describe('createFailedCall', () => {
     const result = await pending;
     expect(result.code).toBe(status.CANCELLED);
     expect(result.details).toBe('Cancelled on client');
+  });
+});
+
+describe('labelProgress (gRFC A6 transparent retry labels for grpc-js statuses)', () => {
+  /** A grpc-js call whose server side the test plays: optional headers, then a status. */
+  function fakeCall(details: string, headers: boolean) {
+    return {
+      start(_metadata: Metadata, listener: { onReceiveMetadata(m: Metadata): void; onReceiveStatus(s: StatusObject): void }) {
+        queueMicrotask(() => {
+          if (headers) listener.onReceiveMetadata(new Metadata());
+          listener.onReceiveStatus({ code: status.UNAVAILABLE, details, metadata: new Metadata() });
+        });
+      },
+    } as unknown as ReturnType<typeof createFailedCall>;
+  }
+  const progressOf = (details: string, headers: boolean, closed: boolean) =>
+    new Promise<string | undefined>((resolve) => {
+      labelProgress(fakeCall(details, headers), () => closed).start(new Metadata(), {
+        onReceiveMetadata() {},
+        onReceiveMessage() {},
+        onReceiveStatus: (s) => resolve((s as { progress?: string }).progress),
+      });
+    });
+
+  it.each([
+    ['Stream refused by server', false, false, 'REFUSED'],
+    ['Stream refused by server', true, false, undefined],
+    ['Failed to start HTTP/2 stream with error ERR_HTTP2_GOAWAY_SESSION', false, false, 'NOT_STARTED'],
+    ['Channel closed before call started', false, true, 'NOT_STARTED'],
+    // A server can send this text as its status message: without a local close it is a processed attempt.
+    ['Channel closed before call started', false, false, undefined],
+    ['Connection dropped', false, true, undefined],
+    ['anything else', false, false, undefined],
+  ])('%s (headers: %s, closed locally: %s) → %s', async (details, headers, closed, expected) => {
+    expect(await progressOf(details, headers, closed)).toBe(expected);
   });
 });

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * The fault suite (`npm run test:faults`): backends as child processes that are killed, frozen and
+ * restarted, a real DNS server, and a bound of 50 ms on how late a call may end after its deadline.
+ * Files run one at a time so that no other suite competes for the two CPUs while a scenario measures.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/faults/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    fileParallelism: false,
+    maxWorkers: 1,
+  },
+});
