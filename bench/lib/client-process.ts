@@ -31,8 +31,14 @@ export interface ClientProcess {
 export interface ClientProcessOptions {
   /** Write a V8 CPU profile (`--cpu-prof`) into this directory when the process ends. */
   readonly cpuProfileDir?: string;
-  /** File name of that profile (default Node's `CPU.<date>.<pid>….cpuprofile`). */
-  readonly cpuProfileName?: string;
+  /**
+   * Sub-folder of `cpuProfileDir` for this process's profiles. Node writes one file per thread
+   * (`CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile`; thread 0 is the main thread, the others are
+   * tsx's module loader), so a fixed file name would let the threads overwrite each other.
+   */
+  readonly cpuProfileSubdir?: string;
+  /** Extra environment variables, e.g. `GRPC_NODE_USE_ALTERNATIVE_RESOLVER`. */
+  readonly env?: Readonly<Record<string, string>>;
   /** Receives progress events `{ session, done }` of jobs with `progressMs`. */
   readonly onProgress?: (event: { session: string; done: number }) => void;
 }
@@ -44,11 +50,12 @@ export interface ClientProcessOptions {
 export async function startClientProcess(options: ClientProcessOptions = {}): Promise<ClientProcess> {
   const flags = ['--expose-gc'];
   if (options.cpuProfileDir !== undefined) {
-    flags.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
-    if (options.cpuProfileName !== undefined) flags.push('--cpu-prof-name', options.cpuProfileName);
+    const dir = options.cpuProfileSubdir === undefined ? options.cpuProfileDir : path.join(options.cpuProfileDir, options.cpuProfileSubdir);
+    flags.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
   const child: RpcChild = await forkRpcChild(WORKER_SCRIPT, [], {
     nodeFlags: flags,
+    env: options.env,
     onEvent: (event) => options.onProgress?.(event as { session: string; done: number }),
   });
   return {

@@ -7,7 +7,8 @@ export interface BenchMode {
   readonly name: 'quick' | 'full';
   /** Runs per figure (median, min and max are taken over them). */
   readonly runs: number;
-  /** Overhead: measured length of one unary or streaming run, and its warm-up. */
+  /** Overhead: runs per figure, measured length of one unary or streaming run, and its warm-up. */
+  readonly overheadRuns: number;
   readonly overheadRunMs: number;
   readonly overheadWarmupMs: number;
   /** Micro-benchmarks: tinybench time per task per run. */
@@ -37,7 +38,8 @@ export interface BenchMode {
 export const QUICK: BenchMode = {
   name: 'quick',
   runs: 3,
-  overheadRunMs: 400,
+  overheadRuns: 5,
+  overheadRunMs: 300,
   overheadWarmupMs: 300,
   microTimeMs: 60,
   amplificationCalls: 1_000,
@@ -58,13 +60,14 @@ export const QUICK: BenchMode = {
 export const FULL: BenchMode = {
   name: 'full',
   runs: 5,
-  overheadRunMs: 3_000,
+  overheadRuns: 9,
+  overheadRunMs: 2_000,
   overheadWarmupMs: 1_500,
   microTimeMs: 300,
   amplificationCalls: 10_000,
   amplificationBatch: 500,
   amplificationRuns: 3,
-  tailCalls: 10_000,
+  tailCalls: 5_000,
   tailRatePerSec: 500,
   tailHedge3: true,
   failoverRuns: 3,

@@ -24,6 +24,8 @@ export interface ForkRpcOptions {
   readonly nodeFlags?: readonly string[];
   /** How long to wait for the child's ready message, in ms. Default 60 000 (tsx start-up on a busy machine). */
   readonly readyTimeoutMs?: number;
+  /** Extra environment variables for the child (on top of this process's). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Receives the child's `event` messages (progress ticks). */
   readonly onEvent?: (event: unknown) => void;
 }
@@ -63,6 +65,7 @@ export function forkRpcChild(script: string, args: readonly string[] = [], optio
   const child = fork(script, [...args], {
     execArgv: ['--import', TSX_LOADER, ...(options.nodeFlags ?? [])],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    env: options.env === undefined ? process.env : { ...process.env, ...options.env },
   });
   live.add(child);
   let stderrTail = '';

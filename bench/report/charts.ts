@@ -35,7 +35,7 @@ function load(): Promise<{ vega: Vega; vl: VegaLite }> {
  */
 export async function renderSvg(spec: object): Promise<string> {
   const { vega, vl } = await load();
-  const compiled = vl.compile({ config: { font: 'Helvetica, Arial, sans-serif', background: 'white' }, ...spec }).spec;
+  const compiled = vl.compile({ config: { font: 'Helvetica, Arial, sans-serif', background: 'white', legend: { labelLimit: 0 } }, ...spec }).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
     return await view.toSVG();

@@ -167,6 +167,7 @@ function report(results: Map<string, RunResult[]>, context: ScenarioContext, hea
             x: { field: 'calls', type: 'quantitative', title: 'calls completed' },
             y: { field: 'attemptsPerCall', type: 'quantitative', title: 'attempts per call (batch)', scale: { zero: true } },
             color: { field: 'variant', type: 'nominal', legend: { orient: 'bottom', columns: 2 } },
+            strokeDash: { field: 'variant', type: 'nominal' },
             detail: { field: 'run', type: 'nominal' },
           },
         },

@@ -80,7 +80,8 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
       // All variants run side by side against the same backends, so one kill hits them at the same moment.
       for (const [i, v] of VARIANTS.entries()) {
         await workers[i]!.open('s', { kind: v.kind, target, serviceConfig: serviceConfig({ policy: 'round_robin', retry: v.retry }) });
-        await workers[i]!.unary('s', { concurrency: 16, calls: 200, deadlineMs: 5_000 });
+        const warm = await workers[i]!.unary('s', { concurrency: 16, calls: 200, deadlineMs: 5_000 });
+        if (warm.failed > 0) throw new Error(`${v.label}: ${warm.failed} of 200 warm-up calls failed: ${JSON.stringify(warm.codes)}`);
       }
       const jobs = workers.map((w) =>
         w.unary('s', { concurrency: 64, ratePerSec: RATE, durationMs: BEFORE_MS + WINDOW_MS + 500, deadlineMs: 2_000, detail: true }),

@@ -50,7 +50,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     // One client process per kind, so each keeps its own JIT state and heap; runs are interleaved
     // across kinds so that machine noise hits all three alike.
     await Promise.all(
-      CLIENT_KINDS.map(async (kind) => workers.set(kind, await startClientProcess({ cpuProfileDir: context.cpuProfileDir, cpuProfileName: `overhead-${kind}.cpuprofile` }))),
+      CLIENT_KINDS.map(async (kind) => workers.set(kind, await startClientProcess({ cpuProfileDir: context.cpuProfileDir, cpuProfileSubdir: `overhead-${kind}` }))),
     );
     for (const [kind, worker] of workers) {
       for (const config of ['none', 'retry'] as const) {
@@ -70,16 +70,18 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
         'grpc-js': { rate: [], cpu: [], p99: [] },
         switchyard: { rate: [], cpu: [], p99: [] },
       };
-      for (let r = 0; r < mode.runs; r++) {
+      for (let r = 0; r < mode.overheadRuns; r++) {
         const line: string[] = [];
-        for (const kind of CLIENT_KINDS) {
+        // Rotate the order each run, so no client always runs right after the same one.
+        const order = CLIENT_KINDS.map((_, i) => CLIENT_KINDS[(i + r) % CLIENT_KINDS.length]!);
+        for (const kind of order) {
           const m = await measure(workers.get(kind)!, condition, mode.overheadRunMs);
           runs[kind].rate.push(m.rate);
           runs[kind].cpu.push(m.cpuPerOp);
           if (m.p99 !== undefined) runs[kind].p99.push(m.p99);
           line.push(`${kind} ${num(m.rate)}/s ${m.cpuPerOp.toFixed(1)} µs`);
         }
-        progress.step(`${condition.label}, ${CONFIG_LABEL[condition.config]}: run ${r + 1}/${mode.runs}: ${line.join(', ')}`);
+        progress.step(`${condition.label}, ${CONFIG_LABEL[condition.config]}: run ${r + 1}/${mode.overheadRuns}: ${line.join(', ')}`);
       }
       const raw = { rate: figure(runs.raw.rate, '/s'), cpu: figure(runs.raw.cpu, 'µs') };
       const figures = {} as KindFigures;
@@ -168,7 +170,7 @@ function report(results: Map<string, KindFigures>, context: ScenarioContext): Sc
     title: 'Overhead',
     setup:
       `One echo backend process; each client kind in its own client process (CPU from process.cpuUsage()), ` +
-      `runs of ${context.mode.overheadRunMs} ms interleaved across kinds, ${context.mode.runs} runs after a ` +
+      `${context.mode.overheadRuns} runs of ${context.mode.overheadRunMs} ms per figure, interleaved across kinds in rotating order, after a ` +
       `${context.mode.overheadWarmupMs} ms warm-up. Small messages (17-byte string). Ratios are against raw grpc-js.`,
     tables: [
       {
@@ -193,7 +195,15 @@ function groupedBars(name: string, title: string, values: object[], field: 'rate
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title,
       data: { values },
-      facet: { row: { field: 'condition', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start' } } },
+      facet: {
+        row: {
+          field: 'condition',
+          type: 'nominal',
+          title: null,
+          sort: CONDITIONS.map((c) => `${c.label} / ${CONFIG_LABEL[c.config]}`),
+          header: { labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelFontWeight: 'bold' },
+        },
+      },
       spec: {
         width: 420,
         height: 60,

@@ -81,7 +81,10 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
   const dns = await startDnsServer({ records: { [NAME]: ['127.0.0.1', '127.0.0.2'] } });
   const workers: ClientProcess[] = [];
   try {
-    workers.push(...(await Promise.all(VARIANTS.map(() => startClientProcess({ cpuProfileDir: context.cpuProfileDir })))));
+    // grpc-js sends queries to the DNS server named in the target only with this variable set; without
+    // it, it asks the system resolver, which does not know the test zone.
+    const env = { GRPC_NODE_USE_ALTERNATIVE_RESOLVER: 'true' };
+    workers.push(...(await Promise.all(VARIANTS.map(() => startClientProcess({ cpuProfileDir: context.cpuProfileDir, env })))));
     const target = `dns://${dns.address}/${NAME}:${backends[0]!.port}`;
     const results = new Map<string, RunResult[]>();
     for (let r = 0; r < mode.scaleUpRuns; r++) {
@@ -95,7 +98,8 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
           serviceConfig: serviceConfig({ policy: 'round_robin' }),
           switchyard: { dnsRefreshIntervalMs: REFRESH_MS, minResolutionIntervalMs: REFRESH_MS },
         });
-        await workers[i]!.unary('s', { concurrency: 8, calls: 100, deadlineMs: 5_000 });
+        const warm = await workers[i]!.unary('s', { concurrency: 8, calls: 100, deadlineMs: 5_000 });
+        if (warm.failed > 0) throw new Error(`${v.label}: ${warm.failed} of 100 warm-up calls failed: ${JSON.stringify(warm.codes)}`);
       }
       const jobs = workers.map((w) => w.unary('s', { concurrency: 64, ratePerSec: RATE, durationMs: BEFORE_MS + mode.scaleUpWaitMs, deadlineMs: 5_000, detail: true }));
       await sleep(BEFORE_MS);
@@ -147,7 +151,7 @@ function report(results: Map<string, RunResult[]>, context: ScenarioContext): Sc
       `Two backends (127.0.0.1, 127.0.0.2) behind the name ${NAME} served by a local dnsmasq (TTL 0); after ${BEFORE_MS / 1000} s ` +
       `127.0.0.3 is added. Each client sends ${RATE} calls/s (round_robin). "Carries its share" = the new backend answered at least ` +
       `80 % of an even third of the calls in a ${BUCKET_MS} ms bucket. switchyard: dnsRefreshIntervalMs ${REFRESH_MS}; grpc-js: its own DNS resolver ` +
-      `with default options. ${context.mode.scaleUpRuns} run(s), watched for ${waitS} s.`,
+      `with default options (and GRPC_NODE_USE_ALTERNATIVE_RESOLVER=true, which it needs to query the DNS server named in the target). ${context.mode.scaleUpRuns} run(s), watched for ${waitS} s.`,
     tables: [
       {
         caption: 'Seconds from the DNS change until the new backend carries its share (median [min–max] over runs)',

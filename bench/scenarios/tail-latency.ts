@@ -61,7 +61,8 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
           hedging: v.hedge > 0 ? { delayMs: HEDGING_DELAY_MS, maxAttempts: v.hedge } : undefined,
         }),
       });
-      await workers[i]!.unary('s', { concurrency: 16, calls: 300, deadlineMs: 10_000 });
+      const warm = await workers[i]!.unary('s', { concurrency: 16, calls: 300, deadlineMs: 10_000 });
+      if (warm.failed > 0) throw new Error(`${v.label}: ${warm.failed} of 300 warm-up calls failed: ${JSON.stringify(warm.codes)}`);
     }
     const results = new Map<string, RunResult[]>();
     const latencies = new Map<string, number[]>();

@@ -71,6 +71,9 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   private config: ServiceConfig;
   /** A valid config is in use: the application's, or one a resolver sent (gRFC A21). */
   private hasGoodConfig: boolean;
+  /** The last service config a resolver sent (as a comparable string), and why it was rejected. */
+  private lastResolverConfig: string | undefined;
+  private lastResolverConfigError: Error | undefined;
   private lookup: (method: string) => MethodConfig | undefined;
   private policy: LoadBalancingPolicy | undefined;
   private policyFactory: LoadBalancingPolicyFactory | undefined;
@@ -143,6 +146,7 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       minResolutionIntervalMs: this.options.minResolutionIntervalMs,
       serviceConfigLookup: this.options.serviceConfigLookup,
       options: this.options.resolverOptions,
+      random: this.options.random,
     });
     return resolver;
   }
@@ -323,7 +327,12 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   private applyServiceConfig(update: ResolverUpdate): Error | undefined {
     let next = this.config;
     let rejected: Error | undefined;
-    if (update.serviceConfigError) {
+    // Resolvers repeat the same config on every refresh: parse (and report) only what changed.
+    const raw = update.serviceConfigError ? `error:${update.serviceConfigError.message}` : rawConfigKey(update.serviceConfig);
+    const unchanged = raw !== undefined && raw === this.lastResolverConfig;
+    if (unchanged) {
+      rejected = this.lastResolverConfigError;
+    } else if (update.serviceConfigError) {
       rejected = update.serviceConfigError;
     } else if (update.serviceConfig === null) {
       next = this.defaultConfig;
@@ -331,11 +340,15 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       try {
         next = parseServiceConfig(update.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap });
       } catch (error) {
-        rejected = error as Error;
+        rejected = new Error(`service config from the resolver rejected: ${(error as Error).message}`);
       }
     }
+    if (raw !== undefined) {
+      this.lastResolverConfig = raw;
+      this.lastResolverConfigError = rejected;
+    }
     if (rejected !== undefined) {
-      this.emitError(rejected);
+      if (!unchanged) this.emitError(rejected);
       return rejected;
     }
     this.hasGoodConfig = true;
@@ -409,6 +422,17 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   /** @internal for tests and diagnostics */
   get lastFailure(): string | undefined {
     return this.lastError;
+  }
+}
+
+/** A string that is equal for equal resolver configs; `undefined` when the resolver sent none. */
+function rawConfigKey(config: unknown): string | undefined {
+  if (config === undefined) return undefined;
+  if (typeof config === 'string') return `json:${config}`;
+  try {
+    return `object:${JSON.stringify(config)}`;
+  } catch {
+    return undefined;
   }
 }
 

@@ -4,9 +4,11 @@ import type { Endpoint, Resolver, ResolverListener } from './types';
 /**
  * A resolver whose answer never changes (`ipv4:`, `ipv6:`, `unix:`, `dns:` with an IP literal).
  *
- * Each `requestResolution()` reports the list once more, in a promise job rather than synchronously,
- * so a channel that asks for resolution while handling an update is never re-entered; requests made
- * before that job runs are coalesced into one report. No timers, no I/O.
+ * The first `requestResolution()` reports the list, in a promise job rather than synchronously, so a
+ * channel that asks for resolution while handling an update is never re-entered. Later requests do
+ * nothing: the answer cannot change, and re-reporting it on every request would let a policy that
+ * re-resolves on failure spin without ever waiting (the channel keeps the last list anyway).
+ * No timers, no I/O.
  *
  * @param listener receives `onUpdate({ endpoints })` (no service config: `serviceConfig` undefined).
  * @param endpoints the fixed list, already validated and de-duplicated.
@@ -14,13 +16,12 @@ import type { Endpoint, Resolver, ResolverListener } from './types';
  */
 export function createStaticResolver(listener: ResolverListener, endpoints: readonly Endpoint[]): Resolver {
   let closed = false;
-  let queued = false;
+  let requested = false;
   return {
     requestResolution() {
-      if (closed || queued) return;
-      queued = true;
+      if (closed || requested) return;
+      requested = true;
       deferListenerCall(() => {
-        queued = false;
         if (!closed) listener.onUpdate({ endpoints });
       });
     },

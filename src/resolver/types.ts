@@ -86,6 +86,8 @@ export interface ResolverContext {
   readonly minResolutionIntervalMs: number;
   /** Whether the resolver should look up a service config (DNS TXT per gRFC A2). */
   readonly serviceConfigLookup: boolean;
+  /** Uniform random numbers in [0, 1) (e.g. gRFC A2's percentage draw); the channel's `options.random`. Default `Math.random`. */
+  readonly random?: () => number;
   /** Resolver-specific options from `SwitchyardChannelOptions.resolverOptions`, keyed by scheme. */
   readonly options: Readonly<Record<string, unknown>>;
 }

@@ -54,7 +54,7 @@ describe('ipv4: resolver (doc/naming.md)', () => {
     resolver.close();
   });
 
-  it('reports again on each later request; requests before delivery coalesce', async () => {
+  it('reports once: the list cannot change, so later requests do nothing', async () => {
     const { updates, listener } = recorder();
     const resolver = ipv4ResolverFactory.create(parseTarget('ipv4:127.0.0.1:80'), listener, context);
     resolver.requestResolution();
@@ -63,7 +63,7 @@ describe('ipv4: resolver (doc/naming.md)', () => {
     expect(updates).toHaveLength(1);
     resolver.requestResolution();
     await settle();
-    expect(updates).toHaveLength(2);
+    expect(updates).toHaveLength(1);
     resolver.close();
   });
 

@@ -73,7 +73,7 @@ describe('parseTarget: errors are ConfigError at path "target"', () => {
     ['local\u0000host', /control characters/],
     ['dns:///a\u0007b', /control characters/],
     ['dns:///a\u0085b', /control characters/],
-    ['foo://bar/x', /^unknown scheme "foo" \(registered: dns, ipv4, ipv6, unix\)$/],
+    ['foo://bar/x', /^unknown scheme "foo" \(registered: dns, etcd, ipv4, ipv6, unix\)$/],
     ['etcdx:///svc', /^unknown scheme "etcdx" /],
     ['http://localhost:80', /^unknown scheme "http" /],
     ['localhost:abc', /^unknown scheme "localhost" /],
@@ -100,7 +100,7 @@ describe('parseTarget: errors are ConfigError at path "target"', () => {
 
   it('names the target in the message', () => {
     expect(() => parseTarget('foo://bar/x')).toThrow(
-      'target: unknown scheme "foo" (registered: dns, ipv4, ipv6, unix), got "foo://bar/x"',
+      'target: unknown scheme "foo" (registered: dns, etcd, ipv4, ipv6, unix), got "foo://bar/x"',
     );
   });
 });
