@@ -23,7 +23,9 @@ const VARIANTS: readonly Variant[] = [
 ];
 
 /** Steady load per variant (calls/s), and how long before and after the kill it runs (ms). */
-const RATE = 100;
+const RATE = 150;
+/** Server-side work per call (ms, the echo request's `delay_ms`), so that a few calls are in flight on each backend at the kill. */
+const SERVICE_MS = 50;
 const BEFORE_MS = 1_500;
 const WINDOW_MS = 5_000;
 const BUCKET_MS = 250;
@@ -84,7 +86,14 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
         if (warm.failed > 0) throw new Error(`${v.label}: ${warm.failed} of 200 warm-up calls failed: ${JSON.stringify(warm.codes)}`);
       }
       const jobs = workers.map((w) =>
-        w.unary('s', { concurrency: 64, ratePerSec: RATE, durationMs: BEFORE_MS + WINDOW_MS + 500, deadlineMs: 2_000, detail: true }),
+        w.unary('s', {
+          concurrency: 64,
+          ratePerSec: RATE,
+          durationMs: BEFORE_MS + WINDOW_MS + 500,
+          deadlineMs: 2_000,
+          request: { message: 'failover', delay_ms: SERVICE_MS },
+          detail: true,
+        }),
       );
       await sleep(BEFORE_MS);
       const killAt = performance.timeOrigin + performance.now();
@@ -123,7 +132,8 @@ function report(results: Map<string, RunResult[]>, context: ScenarioContext): Sc
     id: 'failover',
     title: 'Failover',
     setup:
-      `Three backends behind round_robin; each variant sends a steady ${RATE} calls/s (deadline 2 s) from its own client ` +
+      `Three backends behind round_robin, each call taking ${SERVICE_MS} ms on the server; each variant sends a steady ` +
+      `${RATE} calls/s (deadline 2 s) from its own client ` +
       `process, all side by side; after ${BEFORE_MS / 1000} s one backend is SIGKILLed (connections reset, no GOAWAY). ` +
       `Counted: calls that ended in the ${WINDOW_MS / 1000} s after the kill. ${context.mode.failoverRuns} run(s); ` +
       `the backend is restarted on the same port between runs. p99 ratios are against grpc-js round_robin.`,
@@ -154,6 +164,7 @@ function report(results: Map<string, RunResult[]>, context: ScenarioContext): Sc
             x: { field: 't', type: 'quantitative', title: 's since the kill' },
             y: { field: 'failed', type: 'quantitative', title: `failed calls per ${BUCKET_MS} ms` },
             color: { field: 'variant', type: 'nominal', legend: { orient: 'bottom', columns: 2 } },
+            strokeDash: { field: 'variant', type: 'nominal' },
             detail: { field: 'run', type: 'nominal' },
           },
         },

@@ -18,7 +18,6 @@ import { recordThrottleOutcome, reportThrottled, type CallPolicy, type PolicyCal
 export class Retrier implements CallPolicy {
   private retriesSinceReset = 0;
   private timer: TimerHandle | undefined;
-  private stopped = false;
 
   constructor(
     private readonly call: PolicyCall,
@@ -30,7 +29,6 @@ export class Retrier implements CallPolicy {
   start(): void {}
 
   stop(): void {
-    this.stopped = true;
     if (this.timer === undefined) return;
     this.host.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -45,7 +43,7 @@ export class Retrier implements CallPolicy {
     const { clock, random } = host.options;
     const pushback = parsePushback(status.metadata);
     const decision = decideRetry({
-      policy: this.policy, code: status.code, attempts: call.attemptsStarted(), committed: this.stopped, pushback,
+      policy: this.policy, code: status.code, attempts: call.attemptsStarted(), committed: false, pushback,
       retriesSinceReset: this.retriesSinceReset, throttle: host.throttle, deadline: call.deadline, now: clock.now(), random,
     });
     if (typeof decision !== 'number') {

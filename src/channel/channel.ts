@@ -39,6 +39,12 @@ const EMPTY_CONFIG: ServiceConfig = Object.freeze({
 
 let nextChannelId = 1;
 
+/** After `close()`: every pick, even a wait-for-ready call's or a retry's, ends the call. */
+const CLOSED_PICK: PickResult = Object.freeze({
+  type: 'drop',
+  status: Object.freeze({ code: grpc.status.UNAVAILABLE, details: 'Channel closed' }),
+});
+
 /** Waits for a picker before the resolver has answered. */
 const QUEUE_PICKER: Picker = { pick: () => PICK_QUEUE };
 
@@ -232,6 +238,7 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
 
   /** @internal The current picker's answer; leaves IDLE first. */
   pick(call: ResilientCall): PickResult {
+    if (this.state === State.SHUTDOWN) return CLOSED_PICK;
     if (this.state === State.IDLE) this.exitIdle();
     return this.picker.pick(call);
   }

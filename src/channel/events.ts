@@ -11,11 +11,14 @@ export interface AttemptEvent {
   /** 1 for the original attempt; transparent retries do not advance it (gRFC A6). */
   readonly attempt: number;
   readonly kind: AttemptKind;
-  /** The endpoint address the attempt went to, e.g. `127.0.0.1:50051`. */
+  /** The endpoint address the attempt went to, e.g. `127.0.0.1:50051`; `''` when its pick failed. */
   readonly endpoint: string;
   readonly code: status;
   readonly details: string;
-  /** Whether this attempt's outcome is the call's outcome. */
+  /**
+   * Whether the call committed to this attempt when it ended. A hedged call that ends with its last
+   * non-fatal failure reports `false` here; its `commit` event names the attempt.
+   */
   readonly committed: boolean;
 }
 

@@ -20,7 +20,7 @@ export function createFailedCall(details: string, peer: string): GrpcCall {
   const deliver = () => {
     if (delivered || listener === undefined) return;
     delivered = true;
-    // gRFC A6 "Transparent Retries": labelled as never sent (see `labelProgress`).
+    // gRFC A6 "Transparent Retries": labelled as never sent (see `annotateAttemptStatus`).
     const status = { code, details: message, metadata: new Metadata(), progress: 'NOT_STARTED' };
     listener.onReceiveStatus(status);
   };

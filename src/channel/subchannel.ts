@@ -10,7 +10,7 @@ import {
   type ConnectionBackoffConfig,
 } from './connection-backoff';
 import { invalidAddressReason } from './subchannel-address';
-import { labelProgress } from './subchannel-call-progress';
+import { annotateAttemptStatus } from './subchannel-call-status';
 import { createFailedCall } from './subchannel-failed-call';
 import { probeConnectFailure } from './subchannel-failure-reason';
 import {
@@ -137,7 +137,8 @@ export class ChannelSubchannel implements Subchannel {
    * with UNAVAILABLE `subchannel <key> is not READY (<state>)` and never reaches the network.
    *
    * The status of an attempt that never reached the server application carries gRFC A6's `progress`
-   * (`REFUSED`, `NOT_STARTED`; see `labelProgress`), so the call layer retries it transparently.
+   * (`REFUSED`, `NOT_STARTED`), so the call layer retries it transparently, and a malformed status code
+   * becomes UNKNOWN (see `annotateAttemptStatus`).
    *
    * @param method full method path, `/package.Service/Method`.
    * @param deadline absolute deadline (a `Date`, or ms since the epoch; `Infinity` for none).
@@ -150,7 +151,7 @@ export class ChannelSubchannel implements Subchannel {
     if (this.state !== READY || channel === null) {
       return createFailedCall(`subchannel ${this.key} is not READY (${connectivityState[this.state]})`, this.key);
     }
-    return labelProgress(channel.createCall(method, deadline, host ?? null, null, null), () => this.grpcChannel !== channel);
+    return annotateAttemptStatus(channel.createCall(method, deadline, host ?? null, null, null), () => this.grpcChannel !== channel);
   }
 
   /** The peer of calls on this subchannel: the address key, e.g. `127.0.0.1:50051`. */

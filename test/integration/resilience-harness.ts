@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { createChannel, type SwitchyardChannel, type SwitchyardChannelOptions } from '../../src/index';
 import type { AttemptEvent, BackoffEvent, ChannelStats, CommitEvent, ThrottledEvent } from '../../src/channel/events';
-import { waitFor } from '../helpers/channel-wait';
+import { waitFor, waitForState } from '../helpers/channel-wait';
 import { makeEchoClient, type EchoClient } from '../helpers/echo-client';
 import { ECHO_SERVICE_NAME } from '../helpers/echo-server';
 
@@ -29,6 +29,8 @@ export interface Rig {
   clearEvents(): void;
   /** `channel.stats()` minus the counts at the last {@link Rig.clearEvents} (`tokens` as is). */
   stats(): ChannelStats;
+  /** Connect before timing anything: resolves once the channel is READY. */
+  ready(): Promise<void>;
   /** Wait until every attempt started so far has reported its `attempt` event (losers end late). */
   settled(): Promise<void>;
   close(): void;
@@ -63,6 +65,7 @@ export function rig(addresses: readonly string[], options: SwitchyardChannelOpti
       events.attempts.length = events.backoffs.length = events.commits.length = events.throttled.length = 0;
     },
     stats,
+    ready: () => waitForState(channel, grpc.connectivityState.READY),
     settled: () => waitFor(() => events.attempts.length === stats().attempts, 'every attempt event'),
     close() {
       client.close();

@@ -1,6 +1,6 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { labelProgress } from '../../src/channel/subchannel-call-progress';
+import { annotateAttemptStatus } from '../../src/channel/subchannel-call-status';
 import { createFailedCall } from '../../src/channel/subchannel-failed-call';
 import { parseConnectFailure } from '../../src/channel/subchannel-failure-reason';
 import { authorityHost, buildGrpcChannelOptions } from '../../src/channel/subchannel-grpc-channel';
@@ -110,26 +110,37 @@ describe('createFailedCall', () => {
   });
 });
 
-describe('labelProgress (gRFC A6 transparent retry labels for grpc-js statuses)', () => {
+describe('annotateAttemptStatus', () => {
   /** A grpc-js call whose server side the test plays: optional headers, then a status. */
-  function fakeCall(details: string, headers: boolean) {
+  function fakeCall(details: string, headers: boolean, code: number = status.UNAVAILABLE) {
     return {
       start(_metadata: Metadata, listener: { onReceiveMetadata(m: Metadata): void; onReceiveStatus(s: StatusObject): void }) {
         queueMicrotask(() => {
           if (headers) listener.onReceiveMetadata(new Metadata());
-          listener.onReceiveStatus({ code: status.UNAVAILABLE, details, metadata: new Metadata() });
+          listener.onReceiveStatus({ code, details, metadata: new Metadata() });
         });
       },
     } as unknown as ReturnType<typeof createFailedCall>;
   }
-  const progressOf = (details: string, headers: boolean, closed: boolean) =>
-    new Promise<string | undefined>((resolve) => {
-      labelProgress(fakeCall(details, headers), () => closed).start(new Metadata(), {
+  const statusOf = (details: string, headers: boolean, closed: boolean, code?: number) =>
+    new Promise<StatusObject & { progress?: string }>((resolve) => {
+      annotateAttemptStatus(fakeCall(details, headers, code), () => closed).start(new Metadata(), {
         onReceiveMetadata() {},
         onReceiveMessage() {},
-        onReceiveStatus: (s) => resolve((s as { progress?: string }).progress),
+        onReceiveStatus: resolve,
       });
     });
+  const progressOf = async (details: string, headers: boolean, closed: boolean) => (await statusOf(details, headers, closed)).progress;
+
+  it.each([Number.NaN, 1.5, -3, Number.POSITIVE_INFINITY])('turns the malformed code %s into UNKNOWN, naming it', async (code) => {
+    const result = await statusOf('oops', true, false, code);
+    expect(result.code).toBe(status.UNKNOWN);
+    expect(result.details).toBe(`invalid grpc-status from the server (${code}): oops`);
+  });
+
+  it.each([0, 14, 17, 99, 2 ** 31 - 1])('keeps the integer code %s', async (code) => {
+    expect((await statusOf('fine', true, false, code)).code).toBe(code);
+  });
 
   it.each([
     ['Stream refused by server', false, false, 'REFUSED'],
