@@ -36,7 +36,7 @@ export interface DemoOptions {
 
 /** Usage text printed on `--help` and on a bad argument. */
 export const USAGE = `usage: npm run demo -- [options]
-  --duration <s>        length of the run in seconds (default 12)
+  --duration <s>        length of the run in seconds (default 20)
   --concurrency <n>     calls kept in flight by each load (default 16)
   --policy <name>       pick_first | round_robin (default round_robin)
   --target <target>     load an existing target instead of starting three local backends
@@ -76,7 +76,7 @@ export function parseDemoArgs(argv: readonly string[] = process.argv.slice(2)): 
     ({ values } = parseArgs({
       args: [...argv],
       options: {
-        duration: { type: 'string', default: '12' },
+        duration: { type: 'string', default: '20' },
         concurrency: { type: 'string', default: '16' },
         policy: { type: 'string', default: 'round_robin' },
         target: { type: 'string' },
