@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import * as grpc from '@grpc/grpc-js';
 import { closeBackends, ipv4Target, startBackends } from '../lib/backends';
 import type { ClientKind } from '../lib/clients';
 import { startClientProcess, type ClientProcess } from '../lib/client-process';
@@ -37,6 +38,8 @@ interface RunResult {
   calls: number;
   /** p99 latency of those calls, ms. */
   p99: number;
+  /** Failed calls of that window by grpc status name (UNAVAILABLE from the kill; DEADLINE_EXCEEDED from stalls). */
+  codes: Record<string, number>;
   /** Failed calls per BUCKET_MS bucket, from -BEFORE_MS to +WINDOW_MS around the kill. */
   buckets: Array<{ t: number; failed: number; calls: number }>;
 }
@@ -45,6 +48,7 @@ function analyse(result: UnaryResult, killAt: number): RunResult {
   const d = result.detail!;
   const latencies: number[] = [];
   let failed = 0;
+  const codes: Record<string, number> = {};
   const buckets = new Map<number, { failed: number; calls: number }>();
   for (let i = 0; i < d.startMs.length; i++) {
     const end = d.startMs[i]! + d.latencyMs[i]!;
@@ -56,13 +60,18 @@ function analyse(result: UnaryResult, killAt: number): RunResult {
     buckets.set(t, bucket);
     if (end >= killAt && end < killAt + WINDOW_MS) {
       latencies.push(d.latencyMs[i]!);
-      if (!ok) failed++;
+      if (!ok) {
+        failed++;
+        const name = grpc.status[d.code[i]!] ?? String(d.code[i]);
+        codes[name] = (codes[name] ?? 0) + 1;
+      }
     }
   }
   return {
     failed,
     calls: latencies.length,
     p99: summarizeLatencies(latencies).p99,
+    codes,
     buckets: [...buckets].map(([t, b]) => ({ t, ...b })).filter((b) => b.t >= -BEFORE_MS && b.t < WINDOW_MS).sort((a, b) => a.t - b.t),
   };
 }
@@ -103,7 +112,10 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
       for (const [i, v] of VARIANTS.entries()) {
         const out = analyse(done[i]!, killAt);
         results.set(v.id, [...(results.get(v.id) ?? []), out]);
-        progress.step(`${v.label}: ${out.failed} of ${out.calls} calls failed in the ${WINDOW_MS / 1000} s after the kill, p99 ${out.p99.toFixed(1)} ms`);
+        progress.step(
+          `${v.label}: ${out.failed} of ${out.calls} calls failed in the ${WINDOW_MS / 1000} s after the kill ` +
+            `${JSON.stringify(out.codes)}, p99 ${out.p99.toFixed(1)} ms`,
+        );
         await workers[i]!.closeSession('s');
       }
       await victim.restart();
@@ -122,7 +134,7 @@ function report(results: Map<string, RunResult[]>, context: ScenarioContext): Sc
   const targets: TargetCheck[] = ['switchyard-retry', 'grpc-js-retry'].map((id) => ({
     scenario: 'failover',
     target: `${id.startsWith('switchyard') ? 'switchyard' : 'grpc-js (reference)'} with a retry policy on UNAVAILABLE: zero failed calls after a SIGKILL`,
-    measured: `${results.get(id)!.map((r) => r.failed).join(', ')} failed (per run)`,
+    measured: `${results.get(id)!.map((r) => r.failed).join(', ')} failed (per run)${failureCodes(results.get(id)!)}`,
     met: results.get(id)!.every((r) => r.failed === 0),
   }));
   const chartValues = VARIANTS.flatMap((v) =>
@@ -140,10 +152,11 @@ function report(results: Map<string, RunResult[]>, context: ScenarioContext): Sc
     tables: [
       {
         caption: `Calls ending in the ${WINDOW_MS / 1000} s after the kill (median [min–max] over runs)`,
-        columns: ['variant', 'failed calls', 'calls', 'p99 ms'],
+        columns: ['variant', 'failed calls', 'failures by status (all runs)', 'calls', 'p99 ms'],
         rows: VARIANTS.map((v) => [
           v.label,
           fig(failed(v.id)),
+          failureCodes(results.get(v.id)!).replace(/^; /, ''),
           fig(figure(results.get(v.id)!.map((r) => r.calls), 'calls')),
           figRatio(withRatio(p99(v.id), baseP99, 'grpc-js round_robin'), 1),
         ]),
@@ -174,6 +187,14 @@ function report(results: Map<string, RunResult[]>, context: ScenarioContext): Sc
     notes: ['raw grpc-js on one backend has no failover to measure: with its only backend killed every call fails.'],
     data: Object.fromEntries([...results].map(([id, runs]) => [id, runs.map(({ buckets: _b, ...rest }) => rest)])),
   };
+}
+
+/** `; UNAVAILABLE 3, DEADLINE_EXCEEDED 1` over all runs, or '' without failures. */
+function failureCodes(runs: readonly RunResult[]): string {
+  const total: Record<string, number> = {};
+  for (const r of runs) for (const [code, n] of Object.entries(r.codes)) total[code] = (total[code] ?? 0) + n;
+  const parts = Object.entries(total).map(([code, n]) => `${code} ${n}`);
+  return parts.length === 0 ? '' : `; ${parts.join(', ')}`;
 }
 
 /** Scenario 5: one of three backends SIGKILLed under steady load. */

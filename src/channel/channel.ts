@@ -306,6 +306,12 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   }
 
   private onResolverUpdate(update: ResolverUpdate): void {
+    const malformed = malformedUpdate(update);
+    if (malformed !== undefined) {
+      // A resolver bug must not break the channel: treat it as a failed resolution (last good list stays).
+      this.onResolverError(new Error(`resolver returned a malformed update: ${malformed}`));
+      return;
+    }
     const configError = this.applyServiceConfig(update);
     if (configError !== undefined && !this.hasGoodConfig) {
       // gRFC A21: no valid config yet and no default from the application: act as if resolution failed.
@@ -347,7 +353,7 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       try {
         next = parseServiceConfig(update.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap });
       } catch (error) {
-        rejected = new Error(`service config from the resolver rejected: ${(error as Error).message}`);
+        rejected = error as Error;
       }
     }
     if (raw !== undefined) {
@@ -430,6 +436,23 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   get lastFailure(): string | undefined {
     return this.lastError;
   }
+}
+
+/** Why a resolver's update cannot be used, or `undefined` if its shape is right (checked once per update). */
+function malformedUpdate(update: ResolverUpdate): string | undefined {
+  if (typeof update !== 'object' || update === null) return 'not an object';
+  if (!Array.isArray(update.endpoints)) return '`endpoints` is not an array';
+  for (let i = 0; i < update.endpoints.length; i++) {
+    const endpoint = update.endpoints[i] as Partial<Endpoint> | null;
+    if (typeof endpoint !== 'object' || endpoint === null || !Array.isArray(endpoint.addresses)) {
+      return `endpoints[${i}].addresses is not an array`;
+    }
+    for (let j = 0; j < endpoint.addresses.length; j++) {
+      const address = endpoint.addresses[j] as unknown;
+      if (typeof address !== 'object' || address === null) return `endpoints[${i}].addresses[${j}] is not an object`;
+    }
+  }
+  return undefined;
 }
 
 /** A string that is equal for equal resolver configs; `undefined` when the resolver sent none. */

@@ -56,7 +56,11 @@ export interface ResolverUpdate {
 
 /** Where a resolver sends its results. Both methods may be called any number of times. */
 export interface ResolverListener {
-  /** A successful resolution. The channel diffs the endpoints against the last list. */
+  /**
+   * A successful resolution. The channel diffs the endpoints against the last list. An update of the
+   * wrong shape (`endpoints` not an array, an endpoint without an `addresses` array) is treated as a
+   * failed resolution: the last good list stays and an `error` event reports it.
+   */
   onUpdate(update: ResolverUpdate): void;
   /**
    * A failed resolution. The channel keeps the last good endpoint list; when there has never been
