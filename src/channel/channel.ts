@@ -318,11 +318,16 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       this.onResolverError(new Error(`invalid service config from the resolver: ${configError.message}`));
       return;
     }
-    this.endpoints = update.endpoints;
-    if (this.events.listenerCount('resolution') > 0) {
-      this.events.emit('resolution', { addresses: update.endpoints.flatMap((e) => e.addresses.map(addressKey)) });
+    let endpoints = update.endpoints;
+    if (endpoints.length > this.options.maxEndpoints) {
+      this.emitError(new Error(`resolver returned ${endpoints.length} endpoints; using the first ${this.options.maxEndpoints} (options.maxEndpoints)`));
+      endpoints = endpoints.slice(0, this.options.maxEndpoints);
     }
-    this.updatePolicy((policy) => policy.updateEndpoints(update.endpoints, this.config.loadBalancing?.config));
+    this.endpoints = endpoints;
+    if (this.events.listenerCount('resolution') > 0) {
+      this.events.emit('resolution', { addresses: endpoints.flatMap((e) => e.addresses.map(addressKey)) });
+    }
+    this.updatePolicy((policy) => policy.updateEndpoints(endpoints, this.config.loadBalancing?.config));
   }
 
   private onResolverError(error: Error): void {

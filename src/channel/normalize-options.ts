@@ -9,6 +9,7 @@ export interface NormalizedOptions {
   readonly minResolutionIntervalMs: number;
   readonly serviceConfigLookup: boolean;
   readonly resolverOptions: Readonly<Record<string, unknown>>;
+  readonly maxEndpoints: number;
   readonly initialReconnectBackoffMs: number;
   readonly maxReconnectBackoffMs: number;
   readonly minConnectTimeoutMs: number;
@@ -23,7 +24,7 @@ export interface NormalizedOptions {
 
 const KNOWN = new Set<string>([
   'serviceConfig', 'channelOptions', 'dnsRefreshIntervalMs', 'minResolutionIntervalMs', 'serviceConfigLookup',
-  'resolverOptions', 'initialReconnectBackoffMs', 'maxReconnectBackoffMs', 'minConnectTimeoutMs',
+  'resolverOptions', 'maxEndpoints', 'initialReconnectBackoffMs', 'maxReconnectBackoffMs', 'minConnectTimeoutMs',
   'connectionAttemptDelayMs', 'maxAttemptsCap', 'perCallRetryBufferBytes', 'perChannelRetryBufferBytes',
   'idleTimeoutMs', 'clock', 'random',
 ]);
@@ -52,6 +53,7 @@ export function normalizeOptions(options: SwitchyardChannelOptions | undefined):
     minResolutionIntervalMs: nonNegative(o, 'minResolutionIntervalMs', 30_000),
     serviceConfigLookup: boolean(o, 'serviceConfigLookup', true),
     resolverOptions: object(o, 'resolverOptions'),
+    maxEndpoints: integer(o, 'maxEndpoints', 10_000, 1),
     initialReconnectBackoffMs,
     maxReconnectBackoffMs,
     minConnectTimeoutMs: positive(o, 'minConnectTimeoutMs', 20_000),

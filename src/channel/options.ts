@@ -19,6 +19,12 @@ export interface SwitchyardChannelOptions {
   minResolutionIntervalMs?: number;
   /** DNS: look up the service config in TXT records at `_grpc_config.<host>` (gRFC A2). Default true. */
   serviceConfigLookup?: boolean;
+  /**
+   * Largest endpoint list the channel accepts from a resolver; a longer list is cut to its first
+   * `maxEndpoints` entries and reported as an `error` event, so a resolver cannot make the channel hold
+   * (or connect to) an unbounded number of endpoints. Default 10 000.
+   */
+  maxEndpoints?: number;
   /** Resolver-specific options keyed by scheme, e.g. `{ etcd: { endpoints: ['127.0.0.1:2379'] } }`. */
   resolverOptions?: Record<string, unknown>;
   /** Reconnect backoff (`doc/connection-backoff.md`): first delay. Default 1 000 ms. */
