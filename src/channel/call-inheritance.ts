@@ -20,36 +20,26 @@ export function inheritedDeadline(deadline: number, parent: ParentCall, flags: n
   return result;
 }
 
+/** Status details of a call cancelled because the `propagateDeadlines` / `runWithDeadline` context was. */
+export const CONTEXT_CANCELLED_DETAILS = 'Cancelled by the incoming call';
+
 /**
- * Cancel an outgoing call with the incoming one: `cancel` runs at most once, when the grpc-js `parent`
- * call (with `propagate.CANCELLATION` in `flags`) emits `'cancelled'` or the context is cancelled. If the
- * context is already cancelled, `cancel` runs now (synchronously) and nothing stays subscribed.
+ * Cancel an outgoing call with its grpc-js `parent` call: `cancel` runs at most once, when the parent
+ * emits `'cancelled'`, and only if `flags` holds `propagate.CANCELLATION` (grpc-js `CallOptions.propagate_flags`).
+ * The context's cancellation is not handled here: the call registers with
+ * `CallContext.addCancelListener` directly, which allocates nothing beyond its listener.
  *
  * @param cancel receives the status details to cancel with.
  * @returns the function that unsubscribes (call it when the outgoing call ends), or undefined when
  *   nothing was subscribed.
  */
-export function subscribeCancellation(
+export function subscribeParentCancellation(
   parent: ParentCall,
   flags: number,
-  context: CallContext | undefined,
   cancel: (details: string) => void,
 ): (() => void) | undefined {
-  if (context?.cancelled) {
-    cancel('Cancelled by the incoming call');
-    return undefined;
-  }
-  let unsubscribeParent: (() => void) | undefined;
-  if (parent !== null && flags & grpc.propagate.CANCELLATION) {
-    const onCancel = (): void => cancel('Cancelled by the parent call');
-    parent.once('cancelled', onCancel);
-    unsubscribeParent = () => parent.removeListener('cancelled', onCancel);
-  }
-  if (context === undefined || context.source === undefined) return unsubscribeParent;
-  const unsubscribeContext = context.onCancel(() => cancel('Cancelled by the incoming call'));
-  if (unsubscribeParent === undefined) return unsubscribeContext;
-  return () => {
-    unsubscribeParent();
-    unsubscribeContext();
-  };
+  if (parent === null || (flags & grpc.propagate.CANCELLATION) === 0) return undefined;
+  const onCancel = (): void => cancel('Cancelled by the parent call');
+  parent.once('cancelled', onCancel);
+  return () => parent.removeListener('cancelled', onCancel);
 }

@@ -5,12 +5,12 @@ import type { MethodConfig } from '../config/types';
 import type { PickArgs, PickResult, Subchannel } from '../picker/types';
 import type { RetryThrottle } from '../retry/throttle';
 import { releaseCall, tryBuffer, type RetryBufferBudget, type RetryBufferCall } from '../retry/retry-buffer';
-import { currentCallContext } from '../deadline/context';
+import { currentCallContext, type CallContext } from '../deadline/context';
 import { deadlineFromGrpc } from '../deadline/deadline';
 import { Attempt, failedPickCall, type AttemptOwner, type AttemptSubchannel, type GrpcCall } from './attempt';
 import type { ChannelCounters } from './counters';
 import { Hedger } from './call-hedging';
-import { inheritedDeadline, subscribeCancellation, type ParentCall } from './call-inheritance';
+import { CONTEXT_CANCELLED_DETAILS, inheritedDeadline, subscribeParentCancellation, type ParentCall } from './call-inheritance';
 import type { CallPolicy, PolicyCall } from './call-policy';
 import { Retrier } from './call-retry';
 import type { AttemptKind, CommitReason, SwitchyardEvents } from './events';
@@ -96,7 +96,10 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   private halfClosed = false;
   private readPending = false;
   private deadlineTimer: TimerHandle | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private unsubscribeParent: (() => void) | undefined;
+  /** The `propagateDeadlines` / `runWithDeadline` context this call listens to for cancellation, if any. */
+  private context: CallContext | undefined;
+  private onContextCancel: (() => void) | undefined;
   private done = false;
 
   /**
@@ -137,10 +140,20 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.waitForReady = metadata.getOptions().waitForReady ?? config?.waitForReady ?? false;
     const context = currentCallContext();
     this.deadline = inheritedDeadline(this.deadline, this.parent, this.propagateFlags, context);
-    if (this.parent !== null || context !== undefined) {
-      this.unsubscribe = subscribeCancellation(this.parent, this.propagateFlags, context,
+    if (context?.cancelled) {
+      this.finishLocally(Status.CANCELLED, CONTEXT_CANCELLED_DETAILS);
+      return;
+    }
+    if (this.parent !== null) {
+      this.unsubscribeParent = subscribeParentCancellation(this.parent, this.propagateFlags,
         (details) => this.finishLocally(Status.CANCELLED, details));
-      if (this.done) return;
+    }
+    // One closure per call, and none in a scope that nothing can cancel (a bare runWithDeadline).
+    if (context?.source !== undefined) {
+      const onCancel = (): void => this.finishLocally(Status.CANCELLED, CONTEXT_CANCELLED_DETAILS);
+      context.addCancelListener(onCancel);
+      this.context = context;
+      this.onContextCancel = onCancel;
     }
     if (this.deadline !== Infinity) {
       const remaining = this.deadline - this.startedAt;
@@ -439,8 +452,13 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     }
     this.cancelLiveExcept(undefined, attempt === undefined ? status.details : 'Call ended');
     this.releaseBuffer();
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
+    this.unsubscribeParent?.();
+    this.unsubscribeParent = undefined;
+    if (this.context !== undefined) {
+      this.context.removeCancelListener(this.onContextCancel!);
+      this.context = undefined;
+      this.onContextCancel = undefined;
+    }
     if (status.code === Status.OK) host.counters.succeeded++;
     else {
       host.counters.failed++;
@@ -448,7 +466,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     }
     const listener = this.listener;
     if (listener === undefined) return;
-    if (attempt === undefined) process.nextTick(() => listener.onReceiveStatus(status));
+    if (attempt === undefined) process.nextTick(deliverStatus, listener, status);
     else listener.onReceiveStatus(status);
   }
 
@@ -460,4 +478,9 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       code: status.code, details: status.details, committed,
     });
   }
+}
+
+/** Hand a locally made status to the call's listener (a module function: `nextTick` then needs no closure). */
+function deliverStatus(listener: Listener, status: grpc.StatusObject): void {
+  listener.onReceiveStatus(status);
 }

@@ -1,11 +1,14 @@
 import { connectivityState } from '@grpc/grpc-js';
 import type { TimerHandle } from '../clock';
 import { ConfigError } from '../errors';
+import { expectObject } from '../config/json-path';
 import { addressKey } from '../resolver/address';
 import type { Address, Endpoint } from '../resolver/types';
 import { flattenDistinctAddresses } from './address-list';
 import { interleaveAddressFamilies } from './interleave';
-import { QUEUE_PICKER, allFailedDetails, completePick, failPicker, idlePicker, singlePicker } from './pickers';
+import {
+  NO_ADDRESSES_ERROR, QUEUE_PICKER, allFailedDetails, completePick, failPicker, idlePicker, singlePicker,
+} from './pickers';
 import { shuffle } from './shuffle';
 import type {
   ChannelControlHelper,
@@ -33,10 +36,7 @@ export interface PickFirstConfig {
  *   if that field is present and not a boolean.
  */
 export function parsePickFirstConfig(json: unknown, path: string): PickFirstConfig {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new ConfigError(path, 'must be an object', json);
-  }
-  const shuffleAddressList = (json as Record<string, unknown>).shuffleAddressList;
+  const shuffleAddressList = expectObject(json, path).shuffleAddressList;
   if (shuffleAddressList !== undefined && typeof shuffleAddressList !== 'boolean') {
     throw new ConfigError(`${path}.shuffleAddressList`, 'must be a boolean', shuffleAddressList);
   }
@@ -57,8 +57,7 @@ interface Child {
   released: boolean;
 }
 
-/** The error pick_first reports for an empty endpoint list. */
-export const NO_ADDRESSES_ERROR = 'resolver returned no addresses';
+export { NO_ADDRESSES_ERROR } from './pickers';
 
 /**
  * Create a `pick_first` policy instance: one connection to the first address that works.

@@ -1,6 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import { PICK_QUEUE, type PickComplete, type PickFail, type Picker, type PickResult, type Subchannel } from './types';
 
+/**
+ * The error a policy reports (TRANSIENT_FAILURE, and the failing picks' details) when the resolver
+ * returned an empty endpoint list: nothing can serve a call (`doc/load-balancing.md`).
+ */
+export const NO_ADDRESSES_ERROR = 'resolver returned no addresses';
+
 /** A picker that queues every pick: used while a policy is CONNECTING (`doc/load-balancing.md`). */
 export const QUEUE_PICKER: Picker = Object.freeze({ pick: (): PickResult => PICK_QUEUE });
 

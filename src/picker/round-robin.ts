@@ -1,10 +1,10 @@
 import { connectivityState } from '@grpc/grpc-js';
-import { ConfigError } from '../errors';
+import { expectObject } from '../config/json-path';
 import { addressKey } from '../resolver/address';
 import type { Address, Endpoint } from '../resolver/types';
 import { flattenDistinctAddresses } from './address-list';
 import { aggregateConnectivityState, countState, effectiveChildState, type MutableConnectivityCounts } from './aggregate';
-import { QUEUE_PICKER, allFailedDetails, completePick, failPicker } from './pickers';
+import { NO_ADDRESSES_ERROR, QUEUE_PICKER, allFailedDetails, completePick, failPicker } from './pickers';
 import { roundRobinPicker } from './round-robin-picker';
 import type {
   ChannelControlHelper,
@@ -27,9 +27,7 @@ export type RoundRobinConfig = Readonly<Record<string, never>>;
  * @throws ConfigError at `path` if `json` is not a JSON object (null and arrays included).
  */
 export function parseRoundRobinConfig(json: unknown, path: string): RoundRobinConfig {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new ConfigError(path, 'must be an object', json);
-  }
+  expectObject(json, path);
   return Object.freeze({});
 }
 
@@ -46,8 +44,8 @@ interface Child {
   released: boolean;
 }
 
-/** The error round_robin reports for an empty endpoint list. */
-export const RR_NO_ADDRESSES_ERROR = 'resolver returned no addresses';
+/** The error round_robin reports for an empty endpoint list: the shared {@link NO_ADDRESSES_ERROR}. */
+export { NO_ADDRESSES_ERROR as RR_NO_ADDRESSES_ERROR } from './pickers';
 
 /**
  * Create a `round_robin` policy instance (grpc `doc/load-balancing.md`).
@@ -63,7 +61,7 @@ export const RR_NO_ADDRESSES_ERROR = 'resolver returned no addresses';
  *   rebuilt only when the READY set changes. CONNECTING: picks queue. TRANSIENT_FAILURE: picks fail
  *   UNAVAILABLE naming the last connection error.
  * - Re-resolution is requested when a child reports TRANSIENT_FAILURE or a READY child is lost.
- * - Empty list: TRANSIENT_FAILURE {@link RR_NO_ADDRESSES_ERROR}; resolver error with no addresses:
+ * - Empty list: TRANSIENT_FAILURE {@link NO_ADDRESSES_ERROR}; resolver error with no addresses:
  *   TRANSIENT_FAILURE with that error; otherwise resolver errors are ignored.
  */
 export function createRoundRobinPolicy(helper: ChannelControlHelper): LoadBalancingPolicy {
@@ -181,9 +179,9 @@ export function createRoundRobinPolicy(helper: ChannelControlHelper): LoadBalanc
       // request) keeps the current picker and its position, so the rotation stays exact.
       if (fresh.length > 0 || removed > 0) readySetChanged = true;
       if (children.length === 0) {
-        lastError = RR_NO_ADDRESSES_ERROR;
-        publishedDetails = RR_NO_ADDRESSES_ERROR;
-        publish(connectivityState.TRANSIENT_FAILURE, failPicker(RR_NO_ADDRESSES_ERROR), RR_NO_ADDRESSES_ERROR);
+        lastError = NO_ADDRESSES_ERROR;
+        publishedDetails = NO_ADDRESSES_ERROR;
+        publish(connectivityState.TRANSIENT_FAILURE, failPicker(NO_ADDRESSES_ERROR), NO_ADDRESSES_ERROR);
         return;
       }
       refresh();
