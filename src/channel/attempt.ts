@@ -76,6 +76,16 @@ export class Attempt {
     this.write(message, flags, callback);
   }
 
+  /**
+   * Send a message of a committed call straight to grpc-js when nothing is queued. The writer waits for
+   * `callback` before its next message (grpc-js's stream backpressure), so writes stay one at a time
+   * without switchyard tracking them.
+   */
+  sendCommitted(message: Buffer, flags: number | undefined, callback: WriteCallback | undefined): void {
+    if (this.writing) this.send(message, flags, callback);
+    else this.call.sendMessageWithContext({ flags, callback }, message);
+  }
+
   /** Half-close after every message sent so far. */
   halfClose(): void {
     if (this.queue !== undefined && this.queue.length > 0) this.halfClosePending = true;

@@ -176,7 +176,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     }
     const committed = this.committed;
     if (committed !== undefined) {
-      committed.send(message, context.flags, context.callback);
+      committed.sendCommitted(message, context.flags, context.callback);
       return;
     }
     const buffer = this.buffer!;

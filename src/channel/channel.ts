@@ -10,7 +10,7 @@ import { getLoadBalancingPolicyFactory } from '../picker/registry';
 import type {
   ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, Picker, PickResult,
 } from '../picker/types';
-import { PICK_QUEUE } from '../picker/types';
+import { QUEUE_PICKER } from '../picker/pickers';
 import { parseServiceConfig } from '../config/service-config';
 import { createMethodConfigLookup } from '../config/method-lookup';
 import type { MethodConfig, RetryThrottlingConfig, ServiceConfig } from '../config/types';
@@ -18,6 +18,7 @@ import { RetryThrottle } from '../retry/throttle';
 import { createRetryBufferBudget, type RetryBufferBudget } from '../retry/retry-buffer';
 import { SubchannelPool } from './subchannel-pool';
 import { ChannelSubchannel } from './subchannel';
+import { HealthCheckedSubchannel } from './health-check';
 import { ConnectivityWatchers } from './connectivity-watchers';
 import { normalizeOptions, type NormalizedOptions } from './normalize-options';
 import type { SwitchyardChannelOptions } from './options';
@@ -45,8 +46,6 @@ const CLOSED_PICK: PickResult = Object.freeze({
   status: Object.freeze({ code: grpc.status.UNAVAILABLE, details: 'Channel closed' }),
 });
 
-/** Waits for a picker before the resolver has answered. */
-const QUEUE_PICKER: Picker = { pick: () => PICK_QUEUE };
 
 /**
  * A grpc-js `Channel` that resolves its target itself, balances calls across endpoints with a
@@ -116,11 +115,6 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
     this.retryBudget = createRetryBufferBudget(this.options.perCallRetryBufferBytes, this.options.perChannelRetryBufferBytes);
     this.watchers = new ConnectivityWatchers(this.options.clock);
     this.channelzRef = { kind: 'channel', id: nextChannelId++, name: target };
-    const backoff = {
-      initialBackoffMs: this.options.initialReconnectBackoffMs,
-      maxBackoffMs: this.options.maxReconnectBackoffMs,
-      minConnectTimeoutMs: this.options.minConnectTimeoutMs,
-    };
     this.pool = new SubchannelPool((address) => new ChannelSubchannel({
       address,
       credentials,
@@ -128,7 +122,7 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
       authority: this.authority,
       clock: this.options.clock,
       random: this.options.random,
-      backoff,
+      backoff: this.options.backoff,
     }));
     this.resolverFactory = factory;
     this.resolver = this.createResolver();
@@ -206,8 +200,12 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
   }
 
   /**
-   * Create a call; used by grpc-js's `Client`. `deadline` is absolute (`Date` or ms since epoch,
-   * `Infinity` for none). With a `parentCall`, its deadline and cancellation propagate per `propagateFlags`.
+   * Create a call; used by grpc-js's `Client`.
+   * @param method the full method path, `/package.Service/Method`.
+   * @param deadline absolute: a `Date` or ms since epoch, `Infinity` for none.
+   * @param host an `:authority` override for this call, or null for the channel's.
+   * @param parentCall a server call whose deadline and cancellation propagate per `propagateFlags`
+   *   (grpc-js `propagate` bits; default `propagate.DEFAULTS`).
    * @throws Error if the channel is shut down.
    */
   createCall(
@@ -391,17 +389,32 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
     }
     const old = this.policy;
     this.policyFactory = factory;
-    const policy: LoadBalancingPolicy = factory.create(this.createHelper(() => this.policy === policy));
+    const policy: LoadBalancingPolicy = factory.create(this.createHelper(() => this.policy === policy, factory.name));
     this.policy = policy;
     update(policy);
     old?.close();
   }
 
   /** The helper of one policy instance; `current()` is false once another policy replaced it. */
-  private createHelper(current: () => boolean): ChannelControlHelper {
+  private createHelper(current: () => boolean, policyName: string): ChannelControlHelper {
     return {
-      createSubchannel: (address) => this.pool.acquire(address),
-      releaseSubchannel: (subchannel) => this.pool.release(subchannel as ChannelSubchannel),
+      createSubchannel: (address) => {
+        const pooled = this.pool.acquire(address);
+        const serviceName = this.config.healthCheckServiceName;
+        // gRFC A17: health checking per policy instance on the shared connection; pick_first never checks.
+        if (serviceName === undefined || policyName === 'pick_first') return pooled;
+        return new HealthCheckedSubchannel({
+          inner: pooled, serviceName, clock: this.options.clock, random: this.options.random, backoff: this.options.backoff,
+        });
+      },
+      releaseSubchannel: (subchannel) => {
+        if (subchannel instanceof HealthCheckedSubchannel) {
+          subchannel.dispose();
+          this.pool.release(subchannel.inner as ChannelSubchannel);
+        } else {
+          this.pool.release(subchannel as ChannelSubchannel);
+        }
+      },
       updateState: (state, picker, error) => {
         if (this.state === State.SHUTDOWN || !current()) return;
         this.picker = picker;
@@ -437,10 +450,6 @@ export class SwitchyardChannel implements grpc.ChannelInterface, CallHost {
     if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
   }
 
-  /** @internal for tests and diagnostics */
-  get lastFailure(): string | undefined {
-    return this.lastError;
-  }
 }
 
 /** Why a resolver's update cannot be used, or `undefined` if its shape is right (checked once per update). */

@@ -1,5 +1,7 @@
 import { ConfigError } from '../errors';
 import { systemClock, type Clock } from '../clock';
+import { DEFAULT_PER_CALL_RETRY_BUFFER_BYTES, DEFAULT_PER_CHANNEL_RETRY_BUFFER_BYTES } from '../retry/retry-buffer';
+import { resolveConnectionBackoffConfig, type ConnectionBackoffConfig } from './connection-backoff';
 import type { SwitchyardChannelOptions } from './options';
 
 /** Channel options with every default filled in and every value checked. Internal. */
@@ -10,9 +12,8 @@ export interface NormalizedOptions {
   readonly serviceConfigLookup: boolean;
   readonly resolverOptions: Readonly<Record<string, unknown>>;
   readonly maxEndpoints: number;
-  readonly initialReconnectBackoffMs: number;
-  readonly maxReconnectBackoffMs: number;
-  readonly minConnectTimeoutMs: number;
+  /** Reconnect backoff and connect timeout (`doc/connection-backoff.md`). */
+  readonly backoff: ConnectionBackoffConfig;
   readonly connectionAttemptDelayMs: number;
   readonly maxAttemptsCap: number;
   readonly perCallRetryBufferBytes: number;
@@ -40,13 +41,8 @@ export function normalizeOptions(options: SwitchyardChannelOptions | undefined):
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) throw new ConfigError(`options.${key}`, `is not a switchyard option (known: ${[...KNOWN].join(', ')})`);
   }
-  const initialReconnectBackoffMs = positive(o, 'initialReconnectBackoffMs', 1_000);
-  const maxReconnectBackoffMs = positive(o, 'maxReconnectBackoffMs', 120_000);
-  if (maxReconnectBackoffMs < initialReconnectBackoffMs) {
-    throw new ConfigError('options.maxReconnectBackoffMs', `must be >= initialReconnectBackoffMs (${initialReconnectBackoffMs})`, maxReconnectBackoffMs);
-  }
-  const perCallRetryBufferBytes = integer(o, 'perCallRetryBufferBytes', 256 * 1024, 0);
-  const perChannelRetryBufferBytes = integer(o, 'perChannelRetryBufferBytes', 16 * 1024 * 1024, 0);
+  const perCallRetryBufferBytes = integer(o, 'perCallRetryBufferBytes', DEFAULT_PER_CALL_RETRY_BUFFER_BYTES, 0);
+  const perChannelRetryBufferBytes = integer(o, 'perChannelRetryBufferBytes', DEFAULT_PER_CHANNEL_RETRY_BUFFER_BYTES, 0);
   return {
     channelOptions: object(o, 'channelOptions'),
     dnsRefreshIntervalMs: positive(o, 'dnsRefreshIntervalMs', 30_000),
@@ -54,9 +50,7 @@ export function normalizeOptions(options: SwitchyardChannelOptions | undefined):
     serviceConfigLookup: boolean(o, 'serviceConfigLookup', true),
     resolverOptions: object(o, 'resolverOptions'),
     maxEndpoints: integer(o, 'maxEndpoints', 10_000, 1),
-    initialReconnectBackoffMs,
-    maxReconnectBackoffMs,
-    minConnectTimeoutMs: positive(o, 'minConnectTimeoutMs', 20_000),
+    backoff: resolveConnectionBackoffConfig(options ?? {}),
     // gRFC A61: the Happy Eyeballs delay is clamped to [100 ms, 2 s].
     connectionAttemptDelayMs: Math.min(2_000, Math.max(100, positive(o, 'connectionAttemptDelayMs', 250))),
     maxAttemptsCap: integer(o, 'maxAttemptsCap', 5, 2),

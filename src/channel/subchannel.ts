@@ -162,6 +162,11 @@ export class ChannelSubchannel implements Subchannel {
   /**
    * Close the connection (running calls finish: grpc-js closes the HTTP/2 session gracefully), clear
    * every timer, notify listeners of SHUTDOWN once and drop them. Idempotent.
+   *
+   * A connection Node has silently stalled (a response header field over nghttp2's 64 KiB HPACK limit:
+   * GOAWAY sent, socket no longer read, no event) keeps its socket: the graceful close waits for a
+   * stream Node never ends, and grpc-js 1.14 has no public force-close (docs/reliability.md,
+   * limitation 3).
    */
   shutdown(): void {
     if (this.state === SHUTDOWN) return;

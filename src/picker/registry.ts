@@ -5,8 +5,11 @@ const policies = new Map<string, LoadBalancingPolicyFactory>();
 
 /**
  * Register a load-balancing policy under its name, for use in a service config's
- * `loadBalancingConfig` (gRFC A24). A later registration for the same name replaces the earlier one.
- * @throws ConfigError if the name is empty.
+ * `loadBalancingConfig` (gRFC A24) or the deprecated `loadBalancingPolicy` field. A later
+ * registration for the same name replaces the earlier one; service configs already parsed keep the
+ * factory they were parsed with (the name is looked up at parse time).
+ * @param factory the policy: `name`, `parseConfig` and `create` (see {@link LoadBalancingPolicyFactory}).
+ * @throws ConfigError (path `name`) if the name is not a non-empty string.
  */
 export function registerLoadBalancingPolicy(factory: LoadBalancingPolicyFactory): void {
   if (typeof factory.name !== 'string' || factory.name === '') {

@@ -1,3 +1,5 @@
+import { RECONNECT_BACKOFF_JITTER, RECONNECT_BACKOFF_MULTIPLIER } from '../channel/connection-backoff';
+
 /**
  * Delay before retry number `attempt` (0-based) after etcd became unreachable, following the
  * formula of gRPC's `doc/connection-backoff.md`: `min(initial * 1.6^attempt, max)`, then jittered
@@ -10,6 +12,6 @@
  * @returns The delay in ms.
  */
 export function etcdBackoffMs(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
-  const base = Math.min(initialMs * Math.pow(1.6, attempt), maxMs);
-  return base * (0.8 + 0.4 * random());
+  const base = Math.min(initialMs * Math.pow(RECONNECT_BACKOFF_MULTIPLIER, attempt), maxMs);
+  return base * (1 + RECONNECT_BACKOFF_JITTER * (2 * random() - 1));
 }

@@ -41,7 +41,7 @@ export const etcdResolverFactory: ResolverFactory = {
       connect: () => createEtcdBackend(settings),
       listener,
       clock: context.clock,
-      random: Math.random,
+      random: context.random ?? Math.random,
       initialBackoffMs: settings.initialBackoffMs,
       maxBackoffMs: settings.maxBackoffMs,
       minResolutionIntervalMs: context.minResolutionIntervalMs,

@@ -4,9 +4,12 @@ import type { ResolverFactory } from './types';
 const resolvers = new Map<string, ResolverFactory>();
 
 /**
- * Register a resolver for a URI scheme (lower-cased). A later registration for the same scheme
- * replaces the earlier one, so applications can override a built-in resolver.
- * @throws ConfigError if the scheme is not a valid URI scheme (RFC 3986 §3.1).
+ * Register a resolver for a URI scheme (matched case-insensitively), so that targets
+ * `scheme:[//authority/]path` (gRPC `doc/naming.md`) passed to `createChannel` use it. A later
+ * registration for the same scheme replaces the earlier one, so applications can override a built-in
+ * resolver. Channels created before the call keep the resolver they were created with.
+ * @param factory the resolver factory; `factory.scheme` is the URI scheme, without the `:`.
+ * @throws ConfigError (path `scheme`) if the scheme is not a valid URI scheme (RFC 3986 §3.1).
  */
 export function registerResolver(factory: ResolverFactory): void {
   if (!/^[a-z][a-z0-9+.-]*$/i.test(factory.scheme)) {

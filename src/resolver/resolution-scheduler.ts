@@ -1,9 +1,10 @@
 import type { Clock, TimerHandle } from '../clock';
+import { DEFAULT_INITIAL_RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MULTIPLIER } from '../channel/connection-backoff';
 
 /** First delay in ms before retrying a failed resolution (`doc/connection-backoff.md` INITIAL_BACKOFF). */
-export const RESOLUTION_INITIAL_BACKOFF_MS = 1000;
+export const RESOLUTION_INITIAL_BACKOFF_MS = DEFAULT_INITIAL_RECONNECT_BACKOFF_MS;
 /** Growth factor of the retry delay after each further failure (`doc/connection-backoff.md` MULTIPLIER). */
-export const RESOLUTION_BACKOFF_MULTIPLIER = 1.6;
+export const RESOLUTION_BACKOFF_MULTIPLIER = RECONNECT_BACKOFF_MULTIPLIER;
 
 /** Settings of {@link createResolutionScheduler}. All durations in ms. */
 export interface ResolutionSchedulerOptions {
