@@ -1,4 +1,5 @@
 import { connectivityState, status as grpcStatus, type Deadline, type StatusObject } from '@grpc/grpc-js';
+import { notifyStateListeners } from './state-listeners';
 import type { Clock, TimerHandle } from '../clock';
 import type { ConnectivityState, SubchannelStateListener } from '../picker/types';
 import type { Address } from '../resolver/types';
@@ -227,15 +228,6 @@ export class HealthCheckedSubchannel<S extends AttemptSubchannel = AttemptSubcha
     const previous = this.state;
     if (previous === next) return;
     this.state = next;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(this, previous, next, error);
-      } catch (thrown) {
-        // Keep this state machine consistent; surface the listener's bug anyway.
-        queueMicrotask(() => {
-          throw thrown;
-        });
-      }
-    }
+    notifyStateListeners(this.listeners, this, previous, next, error);
   }
 }

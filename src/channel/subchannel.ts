@@ -1,4 +1,5 @@
 import { connectivityState, type ChannelCredentials, type ChannelOptions, type Deadline } from '@grpc/grpc-js';
+import { notifyStateListeners } from './state-listeners';
 import type { Clock, TimerHandle } from '../clock';
 import type { ConnectivityState, Subchannel, SubchannelStateListener } from '../picker/types';
 import { addressKey, addressToGrpcTarget } from '../resolver/address';
@@ -309,15 +310,6 @@ export class ChannelSubchannel implements Subchannel {
     const previous = this.state;
     if (previous === next) return;
     this.state = next;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(this, previous, next, error);
-      } catch (thrown) {
-        // A buggy listener must not leave this state machine half-updated; surface its error anyway.
-        queueMicrotask(() => {
-          throw thrown;
-        });
-      }
-    }
+    notifyStateListeners(this.listeners, this, previous, next, error);
   }
 }

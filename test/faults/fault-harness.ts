@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'vitest';
 import { createChannel, type SwitchyardChannel, type SwitchyardChannelOptions } from '../../src/index';
-import { systemClock, type Clock, type TimerHandle } from '../../src/clock';
+import { countingClock, type CountingClock } from '../helpers/counting-clock';
 import type { AttemptEvent, BackoffEvent, CommitEvent, ConnectivityEvent, ThrottledEvent } from '../../src/channel/events';
 import { startBackendProcess, type BackendProcess } from '../helpers/backend-process';
 import { sleep, waitFor } from '../helpers/channel-wait';
@@ -101,34 +101,7 @@ export function expectNoProcessErrors(): void {
   expect(errors, 'unhandled rejections / uncaught exceptions').toEqual([]);
 }
 
-// ---- a clock that counts switchyard's timers ------------------------------------------------------
-
-/** The system clock, counting the timers created through it that neither fired nor were cleared. */
-export interface CountingClock extends Clock {
-  /** Timers pending now. */
-  pending(): number;
-}
-
-/** Wrap {@link systemClock} so a test can see whether switchyard left a timer behind. */
-export function countingClock(): CountingClock {
-  const live = new Set<TimerHandle>();
-  return {
-    now: () => systemClock.now(),
-    setTimeout(callback, delayMs) {
-      const handle = systemClock.setTimeout(() => {
-        live.delete(handle);
-        callback();
-      }, delayMs);
-      live.add(handle);
-      return handle;
-    },
-    clearTimeout(handle) {
-      live.delete(handle);
-      systemClock.clearTimeout(handle);
-    },
-    pending: () => live.size,
-  };
-}
+export { countingClock, type CountingClock };
 
 // ---- active handles ---------------------------------------------------------------------------------
 

@@ -12,11 +12,11 @@
  * `--quick`: 35 s of load (under 60 s with start-up and checks).
  */
 import { parseArgs } from 'node:util';
+import { countingClock } from '../helpers/counting-clock';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
 import { createChannel, type SwitchyardChannel } from '../../src/index';
-import { systemClock, type Clock, type TimerHandle } from '../../src/clock';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server';
 import { makeEchoClient, type EchoClient, type EchoReply } from '../helpers/echo-client';
 import { ECHO_SERVICE_NAME } from '../helpers/echo-server';
@@ -62,26 +62,6 @@ const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 const log = (line: string): void => console.log(`[soak ${((Date.now() - startedAt) / 1000).toFixed(1)}s] ${line}`);
 const startedAt = Date.now();
 
-/** The system clock, counting timers that neither fired nor were cleared (for the close() check). */
-function countingClock(): Clock & { pending(): number } {
-  const live = new Set<TimerHandle>();
-  return {
-    now: () => systemClock.now(),
-    setTimeout(callback, delayMs) {
-      const handle = systemClock.setTimeout(() => {
-        live.delete(handle);
-        callback();
-      }, delayMs);
-      live.add(handle);
-      return handle;
-    },
-    clearTimeout(handle) {
-      live.delete(handle);
-      systemClock.clearTimeout(handle);
-    },
-    pending: () => live.size,
-  };
-}
 
 /** What each call asks of the server: mostly plain, some failing once (retried), some with pushback. */
 function requestFor(id: number): Record<string, unknown> {
