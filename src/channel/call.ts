@@ -67,7 +67,7 @@ type Progress = 'NOT_STARTED' | 'REFUSED' | 'DROP' | 'PROCESSED' | undefined;
 export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, PolicyCall {
   /** PickArgs: the request metadata (set by `start`). */
   metadata!: grpc.Metadata;
-  /** PickArgs: subchannels this call's earlier attempts used (only tracked with a retry or hedging policy). */
+  /** PickArgs: subchannels this call's earlier attempts used (only tracked with a retry or hedging policy, from the first attempt on). */
   previous: Subchannel[] | undefined;
   /** RetryBufferCall: bytes of `buffer` charged to the channel's retry buffer budget. */
   retryBufferedBytes = 0;
@@ -90,7 +90,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   private attemptCount = 0;
   private refusedRetried = false;
   /** Kinds of the attempts waiting for the next picker. */
-  private readonly pendingPicks: AttemptKind[] = [];
+  /** Kinds of the attempts waiting for a picker; allocated only when a pick queues. */
+  private pendingPicks: AttemptKind[] | undefined;
   private buffer: Buffered[] | undefined = [];
   private overflowed = false;
   private halfClosed = false;
@@ -134,7 +135,6 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       if (config.timeoutMs !== undefined) this.deadline = Math.min(this.deadline, this.startedAt + config.timeoutMs);
       if (config.retryPolicy !== undefined) this.policy = new Retrier(this, config.retryPolicy, host);
       else if (config.hedgingPolicy !== undefined) this.policy = new Hedger(this, config.hedgingPolicy, host);
-      if (this.policy !== undefined) this.previous = [];
     }
     // The client API's waitForReady overrides the method config's (doc/service_config.md).
     this.waitForReady = metadata.getOptions().waitForReady ?? config?.waitForReady ?? false;
@@ -235,8 +235,9 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
 
   /** @internal The channel has a new picker: retry the picks this call is waiting for. */
   onPickerChanged(): void {
-    const kinds = this.pendingPicks.splice(0);
-    for (const kind of kinds) this.startAttempt(kind);
+    const kinds = this.pendingPicks;
+    this.pendingPicks = undefined;
+    if (kinds !== undefined) for (const kind of kinds) this.startAttempt(kind);
   }
 
   private startAttempt(kind: AttemptKind): void {
@@ -262,7 +263,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   }
 
   private waitForPicker(kind: AttemptKind): void {
-    this.pendingPicks.push(kind);
+    (this.pendingPicks ??= []).push(kind);
     this.host.queue(this);
   }
 
@@ -275,7 +276,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     const attempt = new Attempt(this, call, subchannel, number, kind);
     this.live.push(attempt);
     this.lastAttempt = attempt;
-    if (subchannel !== undefined) this.previous?.push(subchannel);
+    // Only retries and hedges avoid earlier subchannels; a call without a policy keeps `previous` unset.
+    if (subchannel !== undefined && this.policy !== undefined) (this.previous ??= []).push(subchannel);
     const counters = host.counters;
     counters.attempts++;
     if (kind === 'retry') counters.retries++;
@@ -353,12 +355,12 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
 
   /** @internal */
   attemptsStarted(): number {
-    return this.attemptCount + this.pendingPicks.length;
+    return this.attemptCount + (this.pendingPicks?.length ?? 0);
   }
 
   /** @internal */
   hasOutstandingAttempts(): boolean {
-    return this.live.length > 0 || this.pendingPicks.length > 0;
+    return this.live.length > 0 || this.pendingPicks !== undefined;
   }
 
   /** @internal */
@@ -394,8 +396,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.committed = attempt;
     this.releaseBuffer();
     this.policy?.stop();
-    if (this.pendingPicks.length > 0) {
-      this.pendingPicks.length = 0;
+    if (this.pendingPicks !== undefined) {
+      this.pendingPicks = undefined;
       this.host.unqueue(this);
     }
     this.cancelLiveExcept(attempt, 'Another attempt committed');
@@ -446,8 +448,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     this.policy?.stop();
-    if (this.pendingPicks.length > 0) {
-      this.pendingPicks.length = 0;
+    if (this.pendingPicks !== undefined) {
+      this.pendingPicks = undefined;
       host.unqueue(this);
     }
     this.cancelLiveExcept(undefined, attempt === undefined ? status.details : 'Call ended');

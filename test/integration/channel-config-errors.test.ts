@@ -83,7 +83,7 @@ describe('createChannel rejects bad input with a ConfigError', () => {
     expect(withOptions({ dnsRefreshIntervalMs: -1 })).toMatchObject({ path: 'options.dnsRefreshIntervalMs', rule: 'must be > 0' });
     expect(withOptions({ minConnectTimeoutMs: 'soon' })).toMatchObject({
       path: 'options.minConnectTimeoutMs',
-      rule: 'must be a finite number',
+      rule: 'must be a finite number of milliseconds in (0, 2147483647]',
     });
     expect(withOptions({ minResolutionIntervalMs: Number.NaN }).path).toBe('options.minResolutionIntervalMs');
     expect(withOptions({ channelOptions: 3 })).toMatchObject({ path: 'options.channelOptions', rule: 'must be an object' });
