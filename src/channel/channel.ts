@@ -46,7 +46,6 @@ const CLOSED_PICK: PickResult = Object.freeze({
   status: Object.freeze({ code: grpc.status.UNAVAILABLE, details: 'Channel closed' }),
 });
 
-
 /**
  * A grpc-js `Channel` that resolves its target itself, balances calls across endpoints with a
  * load-balancing policy and applies the service config (gRFC A6 retries, hedging, throttling,
