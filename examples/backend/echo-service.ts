@@ -216,6 +216,28 @@ export function createEchoService(options: EchoServiceOptions): EchoService {
    * the call answered, because grpc-js emits 'cancelled' on every stream close, answered or not, and only
    * an unanswered call counts as cancelled.
    */
+  /** Answer a call that has one response (unary, client streaming) as its plan says. */
+  function answerOnce(
+    call: ServerCall & { sendMetadata(metadata: grpc.Metadata): void },
+    stats: MethodStats,
+    t: ReturnType<typeof track>,
+    plan: Plan,
+    callback: grpc.sendUnaryData<EchoReply>,
+    reply: () => EchoReply,
+  ): void {
+    if (plan.hang) return;
+    t.after(plan.delayMs, () => {
+      t.finish();
+      if (plan.failure !== null) {
+        stats.errors++;
+        if (plan.failAfterHeaders) call.sendMetadata(new grpc.Metadata());
+        callback(plan.failure);
+      } else {
+        callback(null, reply());
+      }
+    });
+  }
+
   function track(call: ServerCall, stats: MethodStats): { finish(): void; after(ms: number, fn: () => void): void } {
     let done = false;
     let timer: NodeJS.Timeout | undefined;
@@ -255,17 +277,7 @@ export function createEchoService(options: EchoServiceOptions): EchoService {
       const arrival = arrivalOf(call);
       const plan = planOf(call.request, arrival.attempt);
       const t = track(call, stats);
-      if (plan.hang) return;
-      t.after(plan.delayMs, () => {
-        t.finish();
-        if (plan.failure !== null) {
-          stats.errors++;
-          if (plan.failAfterHeaders) call.sendMetadata(new grpc.Metadata());
-          callback(plan.failure);
-        } else {
-          callback(null, replyOf(id, call.request.message, arrival));
-        }
-      });
+      answerOnce(call, stats, t, plan, callback, () => replyOf(id, call.request.message, arrival));
     },
 
     ClientStream(
@@ -286,17 +298,7 @@ export function createEchoService(options: EchoServiceOptions): EchoService {
       call.on('error', () => t.finish());
       call.on('end', () => {
         const p = plan ?? planOf(emptyRequest(), arrival.attempt);
-        if (p.hang) return;
-        t.after(p.delayMs, () => {
-          t.finish();
-          if (p.failure !== null) {
-            stats.errors++;
-            if (p.failAfterHeaders) call.sendMetadata(new grpc.Metadata());
-            callback(p.failure);
-          } else {
-            callback(null, replyOf(id, messages.join(','), arrival));
-          }
-        });
+        answerOnce(call, stats, t, p, callback, () => replyOf(id, messages.join(','), arrival));
       });
     },
 

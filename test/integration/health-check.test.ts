@@ -7,6 +7,7 @@ import { ChannelSubchannel } from '../../src/channel/subchannel';
 import { systemClock } from '../../src/clock';
 import { createChannel } from '../../src/index';
 import type { ConnectivityState, Subchannel } from '../../src/picker/types';
+import { waitForSubchannelState } from '../helpers/subchannel-helpers';
 
 const { READY, TRANSIENT_FAILURE, IDLE } = grpc.connectivityState;
 const identity = (value: Buffer) => value;
@@ -87,22 +88,7 @@ function recorder(subchannel: Subchannel) {
   subchannel.addStateListener((_s, _p, next) => states.push(next));
   return {
     states,
-    reach(state: ConnectivityState, withinMs = 10_000): Promise<void> {
-      if (subchannel.getState() === state) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          subchannel.removeStateListener(listener);
-          reject(new Error(`still ${grpc.connectivityState[subchannel.getState()]}, wanted ${grpc.connectivityState[state]}`));
-        }, withinMs);
-        const listener = (_s: unknown, _p: ConnectivityState, next: ConnectivityState) => {
-          if (next !== state) return;
-          clearTimeout(timer);
-          subchannel.removeStateListener(listener);
-          resolve();
-        };
-        subchannel.addStateListener(listener);
-      });
-    },
+    reach: (state: ConnectivityState, withinMs?: number): Promise<void> => waitForSubchannelState(subchannel, state, withinMs),
   };
 }
 

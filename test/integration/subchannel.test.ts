@@ -3,24 +3,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConnectionBackoffConfig, type ConnectionBackoffOptions } from '../../src/channel/connection-backoff';
 import { ChannelSubchannel } from '../../src/channel/subchannel';
 import { systemClock } from '../../src/clock';
-import type { ConnectivityState } from '../../src/picker/types';
+import { AUTHORITY_METHOD, authorityService, waitForSubchannelState } from '../helpers/subchannel-helpers';
 import { startBlackHole, type BlackHole } from '../helpers/blackhole';
 
 const { IDLE, READY, TRANSIENT_FAILURE } = grpc.connectivityState;
-const METHOD = '/switchyard.test.Authority/Get';
-const identity = (value: Buffer) => value;
-/** A one-method service answering with the `:authority` the server saw; Buffers on the wire, no proto. */
-const authorityService: grpc.ServiceDefinition = {
-  Get: {
-    path: METHOD,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
+const METHOD = AUTHORITY_METHOD;
 
 async function startServer(port = 0, host = '127.0.0.1'): Promise<{ server: grpc.Server; port: number }> {
   const server = new grpc.Server();
@@ -48,23 +35,7 @@ function makeSubchannel(port: number, backoff: ConnectionBackoffOptions = {}, ho
   });
 }
 
-/** Resolves when the subchannel reaches `state`; rejects after a generous `withinMs`. */
-function waitForState(subchannel: ChannelSubchannel, state: ConnectivityState, withinMs = 10_000): Promise<void> {
-  if (subchannel.getState() === state) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      subchannel.removeStateListener(listener);
-      reject(new Error(`still ${grpc.connectivityState[subchannel.getState()]}, wanted ${grpc.connectivityState[state]}`));
-    }, withinMs);
-    const listener = (_s: unknown, _p: ConnectivityState, next: ConnectivityState) => {
-      if (next !== state) return;
-      clearTimeout(timer);
-      subchannel.removeStateListener(listener);
-      resolve();
-    };
-    subchannel.addStateListener(listener);
-  });
-}
+const waitForState = waitForSubchannelState;
 
 /** One unary call through `createCall`, driving grpc-js's call object directly like the call layer does. */
 function unary(subchannel: ChannelSubchannel): Promise<{ status: grpc.StatusObject; reply?: string }> {

@@ -3,40 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConnectionBackoffConfig } from '../../src/channel/connection-backoff';
 import { ChannelSubchannel } from '../../src/channel/subchannel';
 import { systemClock } from '../../src/clock';
-import type { ConnectivityState } from '../../src/picker/types';
+import { AUTHORITY_METHOD, authorityService, waitForSubchannelState } from '../helpers/subchannel-helpers';
 import { createTestCertificates, type TestCertificates } from '../helpers/tls';
 
 const { READY, TRANSIENT_FAILURE } = grpc.connectivityState;
-const METHOD = '/switchyard.test.Authority/Get';
-const identity = (value: Buffer) => value;
-const authorityService: grpc.ServiceDefinition = {
-  Get: {
-    path: METHOD,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: identity,
-    requestDeserialize: identity,
-    responseSerialize: identity,
-    responseDeserialize: identity,
-  },
-};
+const METHOD = AUTHORITY_METHOD;
 
-function waitForState(subchannel: ChannelSubchannel, state: ConnectivityState, withinMs = 10_000): Promise<void> {
-  if (subchannel.getState() === state) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      subchannel.removeStateListener(listener);
-      reject(new Error(`still ${grpc.connectivityState[subchannel.getState()]} (${subchannel.getLastError()})`));
-    }, withinMs);
-    const listener = (_s: unknown, _p: ConnectivityState, next: ConnectivityState) => {
-      if (next !== state) return;
-      clearTimeout(timer);
-      subchannel.removeStateListener(listener);
-      resolve();
-    };
-    subchannel.addStateListener(listener);
-  });
-}
+const waitForState = waitForSubchannelState;
 
 function authoritySeenByServer(subchannel: ChannelSubchannel): Promise<string> {
   return new Promise((resolve, reject) => {
