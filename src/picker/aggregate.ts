@@ -43,19 +43,22 @@ export function effectiveChildState(raw: ConnectivityState, failedSinceReady: bo
 /** A {@link ConnectivityCounts} being tallied. */
 export type MutableConnectivityCounts = { -readonly [K in keyof ConnectivityCounts]: number };
 
-/** Add one child's effective state (from {@link effectiveChildState}) to a tally. */
-export function countState(counts: MutableConnectivityCounts, state: ConnectivityState): void {
+/**
+ * Add one child's effective state (from {@link effectiveChildState}) to a tally, or with `delta` -1
+ * take it away again: policies keep their counts incrementally, O(1) per child state change.
+ */
+export function countState(counts: MutableConnectivityCounts, state: ConnectivityState, delta: 1 | -1 = 1): void {
   switch (state) {
     case connectivityState.READY:
-      counts.ready++;
+      counts.ready += delta;
       break;
     case connectivityState.CONNECTING:
-      counts.connecting++;
+      counts.connecting += delta;
       break;
     case connectivityState.IDLE:
-      counts.idle++;
+      counts.idle += delta;
       break;
     default:
-      counts.transientFailure++;
+      counts.transientFailure += delta;
   }
 }

@@ -15,6 +15,7 @@ import type {
   ConnectivityState,
   LoadBalancingPolicy,
   LoadBalancingPolicyFactory,
+  PickComplete,
   Picker,
   Subchannel,
   SubchannelStateListener,
@@ -48,6 +49,8 @@ interface Child {
   readonly subchannel: Subchannel;
   readonly key: string;
   readonly listener: SubchannelStateListener;
+  /** Preallocated: the READY picker of every selection of this subchannel returns the same object. */
+  readonly result: PickComplete;
   /** Position in the current pass's address list. */
   index: number;
   /** A connect attempt on this address failed during the current pass. */
@@ -72,14 +75,22 @@ export { NO_ADDRESSES_ERROR } from './pickers';
  * - Only when every address failed at least once: TRANSIENT_FAILURE, re-resolution requested, and
  *   from then on every subchannel that leaves its backoff (IDLE) is reconnected; the policy stays
  *   TRANSIENT_FAILURE (sticky, gRFC A62) until one is READY, and requests re-resolution again each
- *   time every address has failed once more. A new endpoint list while in TRANSIENT_FAILURE starts a
- *   new pass but keeps reporting TRANSIENT_FAILURE.
+ *   time every address has failed once more. A new endpoint list while in TRANSIENT_FAILURE after
+ *   connection failures starts a new pass but keeps reporting TRANSIENT_FAILURE. Stickiness is for
+ *   connection failures only (as grpc-go's pickfirst): a TRANSIENT_FAILURE that came from a resolver
+ *   error or an empty list turns CONNECTING with the next usable list, so fail-fast calls wait for the
+ *   connection instead of failing with the old resolver error.
  * - A pass that fails at once because every address is still in its reconnect backoff does not
  *   request re-resolution: the resolver has just answered, and a resolver that answers immediately
  *   (a static `ipv4:` list) would otherwise loop update → pass → request → update without end.
  *   Re-resolution then waits for every address to fail once more, which the backoff paces.
- * - Losing the selected connection: IDLE, re-resolution requested; the IDLE picker (or the channel)
- *   calls `exitIdle()` on the next pick, which starts a new pass. An endpoint list that still
+ * - Losing the selected connection (its subchannel goes IDLE or SHUTDOWN): IDLE, re-resolution
+ *   requested; the IDLE picker (or the channel, or a parent policy) calls `exitIdle()`, which starts a
+ *   new pass.
+ * - A health signal on the selected subchannel (READY → TRANSIENT_FAILURE or CONNECTING and back,
+ *   the connection staying up: health checking, gRFC A17, or an `outlier_detection` ejection, A50) is
+ *   reported as this policy's state, with the same selection kept: the generic health reporting of
+ *   gRFC A61, so a parent sees an unhealthy endpoint without the connection being churned. An endpoint list that still
  *   contains the selected address keeps its connection; one that does not drops it and starts a new
  *   pass (no parallel "pending list" as C-core has).
  * - Empty list: TRANSIENT_FAILURE {@link NO_ADDRESSES_ERROR}. A resolver error with no addresses:
@@ -105,12 +116,20 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
   let failedRoundCount = 0;
   /** Inside `startPass`: a pass completing now completed without any new connection failure. */
   let startingPass = false;
+  /** The published TRANSIENT_FAILURE came from connection failures (sticky across new lists, gRFC A62). */
+  let connectionFailure = false;
   let timer: TimerHandle | undefined;
   const exitIdleSoon = (): void => policy.exitIdle();
 
   function publish(next: ConnectivityState, picker: Picker, error?: string): void {
     state = next;
+    connectionFailure = false;
     helper.updateState(next, picker, error);
+  }
+
+  function publishConnectionFailure(): void {
+    publish(connectivityState.TRANSIENT_FAILURE, failPicker(allFailedDetails(lastError)), lastError);
+    connectionFailure = true;
   }
 
   function clearTimer(): void {
@@ -125,6 +144,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
     const child: Child = {
       subchannel,
       key,
+      result: completePick(subchannel),
       index: 0,
       failedThisPass: false,
       failedThisRound: false,
@@ -164,7 +184,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
     const others = children;
     children = [child];
     for (const other of others) if (other !== child) release(other);
-    publish(connectivityState.READY, singlePicker(completePick(child.subchannel)));
+    publish(connectivityState.READY, singlePicker(child.result));
   }
 
   /** Start a Happy Eyeballs pass over `addresses`, reusing subchannels already held. */
@@ -197,7 +217,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
         return;
       }
     }
-    if (state !== connectivityState.TRANSIENT_FAILURE && state !== connectivityState.CONNECTING) {
+    if (state !== connectivityState.CONNECTING && !(state === connectivityState.TRANSIENT_FAILURE && connectionFailure)) {
       publish(connectivityState.CONNECTING, QUEUE_PICKER);
     }
     startingPass = true;
@@ -240,7 +260,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
     if (passDone || selected !== undefined || children.length === 0 || failedCount < children.length) return;
     clearTimer();
     passDone = true;
-    publish(connectivityState.TRANSIENT_FAILURE, failPicker(allFailedDetails(lastError)), lastError);
+    publishConnectionFailure();
     if (!startingPass) helper.requestReresolution();
     connectIdleChildren();
   }
@@ -267,11 +287,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
   function onChildState(child: Child, next: ConnectivityState, error: string | undefined): void {
     if (closed || child.released) return;
     if (child === selected) {
-      if (next === connectivityState.READY) return;
-      // The selected connection is gone: IDLE until the next pick (gRFC A62 background).
-      releaseAll();
-      publish(connectivityState.IDLE, idlePicker(exitIdleSoon));
-      helper.requestReresolution();
+      onSelectedState(child, next, error);
       return;
     }
     if (selected !== undefined) return;
@@ -289,7 +305,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
         startingPass = false;
         markFailed(child, error);
         if (passDone) {
-          publish(connectivityState.TRANSIENT_FAILURE, failPicker(allFailedDetails(lastError)), lastError);
+          publishConnectionFailure();
           countRoundFailure(child);
         } else if (child.index === nextIndex - 1) {
           attemptFrom(nextIndex); // the latest attempt failed: do not wait for the delay
@@ -297,6 +313,28 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
           checkPassComplete();
         }
       }
+    }
+  }
+
+  function onSelectedState(child: Child, next: ConnectivityState, error: string | undefined): void {
+    switch (next) {
+      case connectivityState.READY:
+        publish(next, singlePicker(child.result));
+        return;
+      case connectivityState.TRANSIENT_FAILURE: {
+        // Unhealthy while connected (gRFC A61 generic health reporting): keep the connection.
+        const reason = error ?? child.subchannel.getLastError() ?? `${child.key} is unhealthy`;
+        publish(next, failPicker(reason), reason);
+        return;
+      }
+      case connectivityState.CONNECTING:
+        publish(next, QUEUE_PICKER);
+        return;
+      default:
+        // The selected connection is gone: IDLE until the next pick (gRFC A62 background).
+        releaseAll();
+        publish(connectivityState.IDLE, idlePicker(exitIdleSoon));
+        helper.requestReresolution();
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Metadata, StatusObject, connectivityState } from '@grpc/grpc-js';
+import type { ChannelInterface, Deadline, Metadata, StatusObject, connectivityState, status } from '@grpc/grpc-js';
 import type { Clock } from '../clock';
 import type { Address, Endpoint } from '../resolver/types';
 
@@ -13,10 +13,22 @@ export type SubchannelStateListener = (
   error: string | undefined,
 ) => void;
 
+/** A grpc-js call object, what `Channel.createCall` returns (see {@link Subchannel.createCall}). */
+export type SubchannelCall = ReturnType<ChannelInterface['createCall']>;
+
 /**
  * One connection to one address, as a load-balancing policy sees it. Connectivity states follow
  * gRPC's `doc/connectivity-semantics-and-api.md`: a lost connection goes to IDLE, a failed connect
  * attempt to TRANSIENT_FAILURE (and back to IDLE when its reconnect backoff ends).
+ *
+ * A health signal (client-side health checking, gRFC A17; an ejection by `outlier_detection`, gRFC
+ * A50) shows as the same object going from READY to TRANSIENT_FAILURE (or CONNECTING while a check
+ * restarts) and back, while its connection stays up; a lost connection always goes through IDLE.
+ * Policies cannot tell a checked subchannel from a plain one otherwise.
+ *
+ * Threading contract: listeners run synchronously inside whatever caused the change, which may be a
+ * policy's own `connect()` call (a failure can be reported from inside it). A listener may call any
+ * method of any subchannel and any method of its {@link ChannelControlHelper}.
  */
 export interface Subchannel {
   readonly address: Address;
@@ -29,6 +41,17 @@ export interface Subchannel {
   connect(): void;
   addStateListener(listener: SubchannelStateListener): void;
   removeStateListener(listener: SubchannelStateListener): void;
+  /**
+   * Start a call on this subchannel's current connection: how the channel sends an attempt, and how a
+   * policy opens a per-connection stream of its own (ORCA's out-of-band `StreamCoreMetrics`, gRFC
+   * A51). When the subchannel is not READY the call fails at once with UNAVAILABLE. The channel's
+   * subchannels always have it; a policy that wraps subchannels must forward it to the wrapped one,
+   * since the channel sends attempts through the picked object.
+   * @param method full method path, `/package.Service/Method`.
+   * @param deadline absolute (a `Date`, or ms since the epoch; `Infinity` for none).
+   * @param host the call's `:authority` override, if any.
+   */
+  createCall?(method: string, deadline: Deadline, host?: string): SubchannelCall;
 }
 
 /** What a pick knows about the attempt it picks for. */
@@ -43,10 +66,23 @@ export interface PickArgs {
   readonly previous: readonly Subchannel[] | undefined;
 }
 
+/**
+ * Load feedback for the policy that made a pick (gRFC A48 in-flight counts, A50 call results, A51 per-call
+ * ORCA reports, latency for peak EWMA). Called exactly once for every pick that returned the result
+ * carrying it: when the attempt started with that pick ends — with its status code, its trailing
+ * metadata (the Trailers-Only metadata for an error without a response) and the ms from the pick to the
+ * end — or at once with `UNAVAILABLE`, `undefined`, `0` when the call could not use the pick (the
+ * subchannel was no longer READY, or the call ended first). Must not throw; must not allocate per call
+ * where avoidable (build it once per endpoint, with the preallocated `PickComplete`).
+ */
+export type AttemptEndedHook = (code: status, trailers: Metadata | undefined, elapsedMs: number) => void;
+
 /** Send the attempt to this subchannel. Pickers preallocate these so a pick allocates nothing. */
 export interface PickComplete {
   readonly type: 'complete';
   readonly subchannel: Subchannel;
+  /** See {@link AttemptEndedHook}. */
+  readonly onAttemptEnded?: AttemptEndedHook;
 }
 /** No subchannel is usable yet: wait for the next picker. */
 export interface PickQueue {
@@ -68,14 +104,34 @@ export type PickResult = PickComplete | PickQueue | PickFail | PickDrop;
 export const PICK_QUEUE: PickQueue = Object.freeze({ type: 'queue' });
 
 /**
- * An immutable snapshot that chooses a subchannel for each attempt. A pick never blocks, never does
- * I/O and never scans every endpoint; per-pick state is at most a counter (grpc-go `balancer.Picker`).
+ * Chooses a subchannel for each attempt (grpc-go `balancer.Picker`).
+ *
+ * Contract:
+ * - A pick never blocks, never does I/O, never scans every endpoint and allocates nothing: results are
+ *   preallocated per endpoint; per-pick state is a counter or load figures of the endpoints.
+ * - A picker is a snapshot of what the policy decided when it published it; only what the policy
+ *   declares as live per-endpoint load (in-flight counts, latency estimates, weights swapped by the
+ *   policy's own timer) may change under it.
+ * - A pick must not call the helper or the policy synchronously: work a pick asks for (leaving IDLE,
+ *   connecting an endpoint) runs in a microtask, so the channel never sees `updateState` from inside
+ *   its own pick.
  */
 export interface Picker {
   pick(args: PickArgs): PickResult;
 }
 
-/** The channel's side of a load-balancing policy. */
+/**
+ * The channel's side of a load-balancing policy (grpc-go `balancer.ClientConn`).
+ *
+ * Contract (what may be called when):
+ * - Every method may be called from inside any {@link LoadBalancingPolicy} method and from inside a
+ *   subchannel state listener; none of them calls back into the policy synchronously.
+ * - `updateState` may be called re-entrantly (a child policy publishing from inside its parent's
+ *   `updateEndpoints`); the last call wins. A parent that wants one publication per update defers its
+ *   own (as `EndpointList` does).
+ * - After the policy's `close()`, nothing may be called on it; the channel ignores calls from a
+ *   replaced policy instance.
+ */
 export interface ChannelControlHelper {
   /**
    * A subchannel for this address. The channel shares one connection per address across policies
@@ -97,7 +153,16 @@ export interface ChannelControlHelper {
   readonly connectionAttemptDelayMs: number;
 }
 
-/** A running load-balancing policy instance, owned by one channel. */
+/**
+ * A running load-balancing policy instance, owned by one channel or by a parent policy
+ * (grpc-go `balancer.Balancer`).
+ *
+ * Contract: the owner calls these methods one at a time, never from inside a pick, and never after
+ * `close()`. A parent may call them from inside its own methods and from inside a child's
+ * `helper.updateState` only if it tolerates the child publishing again inside that call; the built-in
+ * parents defer such calls to the end of the outermost one instead. A policy may publish
+ * (`helper.updateState`) synchronously from inside any of these methods.
+ */
 export interface LoadBalancingPolicy {
   /** A new endpoint list from the resolver, with this policy's parsed config. */
   updateEndpoints(endpoints: readonly Endpoint[], config: unknown): void;

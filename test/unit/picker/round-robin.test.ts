@@ -1,12 +1,11 @@
 import { connectivityState, status } from '@grpc/grpc-js';
 import sinon from 'sinon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors';
-import { createRoundRobinPolicy, parseRoundRobinConfig } from '../../src/picker/round-robin';
-import { roundRobinPicker } from '../../src/picker/round-robin-picker';
-import { completePick } from '../../src/picker/pickers';
-import type { LoadBalancingPolicy, PickResult, Subchannel } from '../../src/picker/types';
-import type { Endpoint } from '../../src/resolver/types';
+import { ConfigError } from '../../../src/errors';
+import { createRoundRobinPolicy, parseRoundRobinConfig } from '../../../src/picker/round-robin';
+import { completePick, roundRobinPicker } from '../../../src/picker/pickers';
+import type { LoadBalancingPolicy, PickResult, Subchannel } from '../../../src/picker/types';
+import type { Endpoint } from '../../../src/resolver/types';
 import {
   FakeSubchannel,
   createFakeHelper,
@@ -14,7 +13,7 @@ import {
   parseAddress,
   pickArgs,
   type FakeHelper,
-} from '../helpers/fake-subchannel';
+} from '../../helpers/fake-subchannel';
 
 const { CONNECTING, READY, TRANSIENT_FAILURE } = connectivityState;
 const A = '127.0.0.1:1001';
@@ -106,13 +105,32 @@ describe('round_robin', () => {
     expect(picks(1)).toEqual([{ type: 'queue' }]);
   });
 
-  it('flattens multi-address endpoints and dedupes addresses', () => {
-    const list: Endpoint[] = [
-      { addresses: [parseAddress(A), parseAddress(B)] },
-      { addresses: [parseAddress(B), parseAddress(C)] },
-    ];
+  it('gives an endpoint with several addresses one share (gRFC A61), connected with Happy Eyeballs', () => {
+    // Breaking A61 delegation (one share per address, as before) makes the spread 1/3 each.
+    const list: Endpoint[] = [{ addresses: [parseAddress(A), parseAddress(B)] }, { addresses: [parseAddress(C)] }];
     policy.updateEndpoints(list, {});
-    expect(fake.acquired).toBe(3);
+    expect(fake.sub(A).connectCalls).toBe(1);
+    expect(fake.sub(B).connectCalls).toBe(0);
+    expect(fake.sub(C).connectCalls).toBe(1);
+    clock.tick(250); // Happy Eyeballs: the endpoint's second address after the attempt delay
+    expect(fake.sub(B).connectCalls).toBe(1);
+    fake.sub(B).ready();
+    fake.sub(C).ready();
+    expect(fake.refs.get(A)).toBe(0); // pick_first released the losing address
+    expect(spread(picks(100))).toEqual({ [B]: 50, [C]: 50 });
+    fake.sub(A).ready(); // a late READY of the released address changes nothing
+    expect(spread(picks(100))).toEqual({ [B]: 50, [C]: 50 });
+  });
+
+  it('treats endpoints with the same address set as one, and an address moved between endpoints keeps its connection', () => {
+    policy.updateEndpoints([{ addresses: [parseAddress(A), parseAddress(B)] }, { addresses: [parseAddress(B), parseAddress(A)] }], {});
+    expect(fake.acquired).toBe(2);
+    fake.sub(A).ready();
+    expect(fake.refs.get(B)).toBe(0);
+    policy.updateEndpoints(endpoints(A, C), {});
+    expect(fake.refs.get(A)).toBe(1); // the new endpoint {A} took A before the old {A, B} released it
+    expect(fake.sub(A).connectCalls).toBe(1);
+    expect(fake.last().state).toBe(READY);
   });
 
   it('spreads picks exactly evenly over READY subchannels', () => {
@@ -273,8 +291,8 @@ describe('round_robin', () => {
 
 describe('src/picker/index', () => {
   it('registers pick_first and round_robin on import', async () => {
-    const index = await import('../../src/picker/index');
-    const { getLoadBalancingPolicyFactory } = await import('../../src/picker/registry');
+    const index = await import('../../../src/picker/index');
+    const { getLoadBalancingPolicyFactory } = await import('../../../src/picker/registry');
     expect(getLoadBalancingPolicyFactory('pick_first')).toBe(index.pickFirstPolicy);
     expect(getLoadBalancingPolicyFactory('round_robin')).toBe(index.roundRobinPolicy);
   });
