@@ -108,8 +108,11 @@ export class EndpointList<T> {
     return this.state;
   }
 
-  /** A new endpoint list from the resolver (gRFC A61 "Address List Updates in Petiole Policies"). */
-  update(endpoints: readonly Endpoint[]): void {
+  /**
+   * A new endpoint list from the resolver (gRFC A61 "Address List Updates in Petiole Policies").
+   * @param republish publish a new picker even if nothing else changed (the policy's config did).
+   */
+  update(endpoints: readonly Endpoint[], republish = false): void {
     if (this.closed) return;
     this.batch(() => {
       const generation = ++this.generation;
@@ -139,6 +142,7 @@ export class EndpointList<T> {
       for (const entry of previous) if (entry.seen !== generation) this.remove(entry);
       if (next.length === 0) this.lastError = NO_ADDRESSES_ERROR;
       this.changed = true;
+      if (republish) this.publishedReadyVersion = -1;
     });
   }
 
