@@ -22,9 +22,10 @@ export type {
 } from './resolver/types';
 export { registerLoadBalancingPolicy } from './picker/registry';
 export { PICK_QUEUE } from './picker/types';
+export { QUEUE_PICKER, allFailedDetails, completePick, failPicker, idlePicker, roundRobinPicker, singlePicker } from './picker/pickers';
 export type {
-  ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickArgs, PickComplete,
-  PickDrop, PickFail, PickQueue, PickResult, Picker, Subchannel, SubchannelStateListener,
+  AttemptEndedHook, ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickArgs,
+  PickComplete, PickDrop, PickFail, PickQueue, PickResult, Picker, Subchannel, SubchannelCall, SubchannelStateListener,
 } from './picker/types';
 export { propagateDeadlines, runWithDeadline, runWithTimeout } from './deadline/context';
 export { register } from './resolver/etcd-register';

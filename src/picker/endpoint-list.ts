@@ -43,6 +43,8 @@ export interface EndpointListOptions<T> {
    * requires a picker.
    */
   buildPicker(state: ConnectivityState): Picker | undefined;
+  /** The endpoint list changed (called inside `update`, before the publication that follows). */
+  onListUpdated?(): void;
   /** An entry changed state (called before the publication that follows). */
   onEntryState?(entry: EndpointEntry<T>, previous: ConnectivityState): void;
   /** A subchannel was created for, or released by, an entry's child (e.g. to watch ORCA reports). */
@@ -143,6 +145,7 @@ export class EndpointList<T> {
       if (next.length === 0) this.lastError = NO_ADDRESSES_ERROR;
       this.changed = true;
       if (republish) this.publishedReadyVersion = -1;
+      this.options.onListUpdated?.();
     });
   }
 
