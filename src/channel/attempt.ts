@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Subchannel } from '../picker/types';
+import type { AttemptEndedHook, Subchannel } from '../picker/types';
 import type { AttemptKind } from './events';
 
 /** A grpc-js call object, as returned by `Channel.createCall`. */
@@ -44,6 +44,10 @@ interface Outgoing {
 export class Attempt {
   /** A read was requested from this attempt's grpc-js call and no message has answered it yet. */
   reading = false;
+  /** The pick's load-feedback hook, until it is called once when the attempt ends. */
+  onEnded: AttemptEndedHook | undefined;
+  /** Clock ms of the pick, when there is a hook. */
+  pickedAtMs = 0;
   private writing = false;
   private writeCallback: WriteCallback | undefined;
   private queue: Outgoing[] | undefined;

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { EventEmitter } from 'node:events';
 import type { TimerHandle } from '../clock';
 import type { MethodConfig } from '../config/types';
-import type { PickArgs, PickResult, Subchannel } from '../picker/types';
+import type { AttemptEndedHook, PickArgs, PickResult, Subchannel } from '../picker/types';
 import type { RetryThrottle } from '../retry/throttle';
 import { releaseCall, tryBuffer, type RetryBufferBudget, type RetryBufferCall } from '../retry/retry-buffer';
 import { currentCallContext, type CallContext } from '../deadline/context';
@@ -246,10 +246,15 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     if (result.type === 'complete') {
       const subchannel = result.subchannel as AttemptSubchannel;
       const state = subchannel.getState();
-      if (state === State.READY) this.launch(subchannel, kind, undefined);
+      if (state === State.READY) {
+        this.launch(subchannel, kind, undefined, result.onAttemptEnded);
+        return;
+      }
+      // The pick is not used: its load feedback ends at once (AttemptEndedHook).
+      result.onAttemptEnded?.(Status.UNAVAILABLE, undefined, 0);
       // A pick that raced with a disconnect would never leave the client: wait for the policy's next
       // picker instead, as grpc-go and grpc-js do. A shut-down subchannel may never get one (closed channel).
-      else if (state !== State.SHUTDOWN) this.waitForPicker(kind);
+      if (state !== State.SHUTDOWN) this.waitForPicker(kind);
       else this.launch(undefined, kind, failedPickCall(Status.UNAVAILABLE, this.host.failureReason(`${subchannel.key} is shut down`)));
     } else if (result.type === 'queue' || (result.type === 'fail' && this.waitForReady)) {
       // A wait-for-ready call waits out a failing picker too.
@@ -267,13 +272,20 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.host.queue(this);
   }
 
-  /** Start an attempt on `subchannel`, or, without one, the local failure `failed` of a failed pick. */
-  private launch(subchannel: AttemptSubchannel | undefined, kind: AttemptKind, failed: GrpcCall | undefined): void {
+  /**
+   * Start an attempt on `subchannel`, or, without one, the local failure `failed` of a failed pick.
+   * @param onEnded the pick's load-feedback hook, called once when the attempt ends.
+   */
+  private launch(subchannel: AttemptSubchannel | undefined, kind: AttemptKind, failed: GrpcCall | undefined, onEnded?: AttemptEndedHook): void {
     const host = this.host;
     const number = kind === 'transparent' ? this.attemptCount : ++this.attemptCount;
     const call = failed ?? subchannel!.createCall(this.method, this.deadline, this.authorityOverride);
     if (this.credentials !== undefined) call.setCredentials(this.credentials);
     const attempt = new Attempt(this, call, subchannel, number, kind);
+    if (onEnded !== undefined) {
+      attempt.onEnded = onEnded;
+      attempt.pickedAtMs = host.options.clock.now();
+    }
     this.live.push(attempt);
     this.lastAttempt = attempt;
     // Only retries and hedges avoid earlier subchannels; a call without a policy keeps `previous` unset.
@@ -323,6 +335,11 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   }
 
   onAttemptStatus(attempt: Attempt, status: grpc.StatusObject): void {
+    const onEnded = attempt.onEnded;
+    if (onEnded !== undefined) {
+      attempt.onEnded = undefined;
+      onEnded(status.code, status.metadata, this.host.options.clock.now() - attempt.pickedAtMs);
+    }
     const index = this.live.indexOf(attempt);
     if (index >= 0) this.live.splice(index, 1);
     if (this.done || (this.committed !== undefined && this.committed !== attempt)) {
