@@ -30,7 +30,7 @@ export function parsePeakEwmaConfig(json: unknown, path: string): PeakEwmaConfig
 }
 
 /** One endpoint's peak-EWMA latency estimate and calls in flight. */
-interface RttEstimate {
+export interface RttEstimate {
   /** The estimate in ms, as of `updatedAt`. */
   rttMs: number;
   /** Clock ms of the last update (observation or decay on read). */
@@ -45,7 +45,7 @@ interface RttEstimate {
  * latency above the estimate replaces it at once (the peak); one below pulls it down by
  * `1 - e^(-Δt/τ)`, Δt being the time since the last update. An observation of 0 is a pure decay.
  */
-function observe(estimate: RttEstimate, rttMs: number, now: number, decayMs: number): void {
+export function observe(estimate: RttEstimate, rttMs: number, now: number, decayMs: number): void {
   if (rttMs > estimate.rttMs) {
     estimate.rttMs = rttMs;
   } else {
@@ -56,6 +56,15 @@ function observe(estimate: RttEstimate, rttMs: number, now: number, decayMs: num
 }
 
 /**
+ * An endpoint's cost now: its estimate decayed to `now` (an observation of 0, so an endpoint without
+ * traffic is tried again) times (calls in flight + 1), as tower's `PeakEwma::load`.
+ */
+export function peakEwmaCost(estimate: RttEstimate, now: number, decayMs: number): number {
+  observe(estimate, 0, now, decayMs);
+  return estimate.rttMs * (estimate.inFlight + 1);
+}
+
+/**
  * Create a `switchyard.peak_ewma` policy instance: latency-aware load balancing after Finagle's
  * `PeakEwma` balancer (twitter/finagle `finagle-core/.../loadbalancer/PeakEwma.scala`) as Linkerd and
  * tower (`tower/src/load/peak_ewma.rs`) use it. Not a gRPC standard.
@@ -63,8 +72,8 @@ function observe(estimate: RttEstimate, rttMs: number, now: number, decayMs: num
  * - Connection management and state aggregation of round_robin ({@link EndpointList}, gRFC A61).
  * - Each endpoint keeps a peak-sensitive EWMA of its attempts' latency (pick to end, from the pick's
  *   `onAttemptEnded` hook; every status counts) and its calls in flight.
- * - Cost = estimate decayed to now × (in flight + 1); a pick samples two READY endpoints (power of
- *   two choices) and takes the cheaper. Reading the cost decays the estimate toward 0, so an endpoint
+ * - Cost = estimate decayed to now × (in flight + 1); a pick samples two distinct READY endpoints
+ *   (power of two choices) and takes the cheaper. Reading the cost decays the estimate toward 0, so an endpoint
  *   that gets no traffic is tried again.
  *
  * It reacts to slowness, not to errors: a backend that fails fast looks cheap. Put it under
@@ -93,13 +102,10 @@ export function createPeakEwmaPolicy(helper: ChannelControlHelper): LoadBalancin
     },
     buildPicker(state) {
       if (state !== connectivityState.READY) return undefined;
-      return powerOfChoicesPicker(list.ready.view(), list.ready.size, 2, helper.random, cost, (data) => data.inFlight++);
+      const load = (estimate: RttEstimate): number => peakEwmaCost(estimate, clock.now(), config.decayMs);
+      return powerOfChoicesPicker(list.ready.view(), list.ready.size, 0, helper.random, load, (data) => data.inFlight++);
     },
   });
-  function cost(estimate: RttEstimate): number {
-    observe(estimate, 0, clock.now(), config.decayMs);
-    return estimate.rttMs * (estimate.inFlight + 1);
-  }
   return {
     updateEndpoints(endpoints: readonly Endpoint[], parsed: unknown) {
       config = (parsed as PeakEwmaConfig | undefined) ?? config;

@@ -6,9 +6,10 @@ export interface ChoiceEntry<D extends { readonly result: PickComplete | undefin
 }
 
 /**
- * A picker that samples `choiceCount` READY endpoints uniformly at random (with replacement, as
- * Envoy's and gRFC A48's pseudo-code do) and takes the one with the lowest `load` (the first on a tie):
- * the "power of d choices" of Mitzenmacher et al. O(choiceCount) per pick, no allocation.
+ * A picker that samples `choiceCount` READY endpoints uniformly at random and takes the one with the
+ * lowest `load` (the first on a tie): the "power of d choices" of Mitzenmacher et al. O(choiceCount)
+ * per pick, no allocation. Samples are drawn with replacement, as Envoy's and gRFC A48's pseudo-code
+ * do, or with `choiceCount` 0 as two distinct endpoints, as Finagle's and tower's p2c do.
  *
  * When `args.previous` (earlier attempts of a retried or hedged call, gRFC A6) holds the choice's
  * subchannel and another endpoint exists, it samples again, at most `previous.length` times, so hedges
@@ -17,6 +18,7 @@ export interface ChoiceEntry<D extends { readonly result: PickComplete | undefin
  * @param entries the READY endpoints, each `data.result` set (the result with the policy's hook); only
  *   `[0, count)` is read (see `ReadySet`).
  * @param count how many entries to sample from; at least 1.
+ * @param choiceCount samples per pick (with replacement), or 0 for two distinct ones.
  * @param load the endpoint's current load, lower is better; may update live estimates.
  * @param onPicked called once for the chosen endpoint (e.g. to count the call in flight).
  */
@@ -30,9 +32,18 @@ export function powerOfChoicesPicker<D extends { readonly result: PickComplete |
 ): Picker {
   const last = count - 1;
   const sample = (): D => (entries[Math.min(last, Math.floor(random() * count))] as ChoiceEntry<D>).data;
+  const distinctPair = (): D => {
+    const first = Math.min(last, Math.floor(random() * count));
+    let second = Math.min(last - 1, Math.floor(random() * last));
+    if (second >= first) second++;
+    const a = (entries[first] as ChoiceEntry<D>).data;
+    const b = (entries[second] as ChoiceEntry<D>).data;
+    return load(b) < load(a) ? b : a;
+  };
   const choose = (): D => {
+    if (count === 1) return sample();
+    if (choiceCount === 0) return distinctPair();
     let best = sample();
-    if (count === 1) return best;
     let bestLoad = load(best);
     for (let i = 1; i < choiceCount; i++) {
       const candidate = sample();
