@@ -13,6 +13,8 @@ import type {
 
 export { parseOutlierDetectionConfig, type OutlierDetectionConfig } from './outlier-detection-config';
 
+const OK = status.OK;
+
 /** An endpoint's outlier state and the wrappers of its addresses' subchannels (gRFC A61: per endpoint). */
 interface Tracked extends OutlierEndpoint {
   readonly subchannels: Set<EjectableSubchannel<Tracked>>;
@@ -30,7 +32,7 @@ function countingResult(wrapper: EjectableSubchannel<Tracked>, childResult: Pick
   const onAttemptEnded: AttemptEndedHook = (code, trailers, elapsedMs) => {
     const endpoint = wrapper.endpoint;
     if (endpoint !== undefined) {
-      if (code === status.OK) endpoint.successes++;
+      if (code === OK) endpoint.successes++;
       else endpoint.failures++;
     }
     childHook?.(code, trailers, elapsedMs);

@@ -73,7 +73,8 @@ export function peakEwmaCost(estimate: RttEstimate, now: number, decayMs: number
  * - Each endpoint keeps a peak-sensitive EWMA of its attempts' latency (pick to end, from the pick's
  *   `onAttemptEnded` hook; every status counts) and its calls in flight.
  * - Cost = estimate decayed to now × (in flight + 1); a pick samples two distinct READY endpoints
- *   (power of two choices) and takes the cheaper. Reading the cost decays the estimate toward 0, so an endpoint
+ *   (power of two choices) and takes the cheaper. "Now" for a pick is the latest attempt end, so a
+ *   pick reads no clock. Reading the cost decays the estimate toward 0, so an endpoint
  *   that gets no traffic is tried again.
  *
  * It reacts to slowness, not to errors: a backend that fails fast looks cheap. Put it under
@@ -82,6 +83,12 @@ export function peakEwmaCost(estimate: RttEstimate, now: number, decayMs: number
 export function createPeakEwmaPolicy(helper: ChannelControlHelper): LoadBalancingPolicy {
   const clock: Clock = helper.clock;
   let config: PeakEwmaConfig = PEAK_EWMA_DEFAULTS;
+  /**
+   * Clock ms of the latest attempt end (or picker build): the "now" picks decay estimates to, so a pick
+   * reads no clock. On a channel with traffic it trails the clock by less than one call's latency,
+   * which is nothing against a decay of seconds.
+   */
+  let latest = clock.now();
   const list: EndpointList<RttEstimate> = new EndpointList<RttEstimate>({
     helper,
     createData() {
@@ -92,7 +99,8 @@ export function createPeakEwmaPolicy(helper: ChannelControlHelper): LoadBalancin
         result: undefined,
         onEnded: (_code, _trailers, elapsedMs) => {
           if (estimate.inFlight > 0) estimate.inFlight--;
-          observe(estimate, elapsedMs, clock.now(), config.decayMs);
+          latest = clock.now();
+          observe(estimate, elapsedMs, latest, config.decayMs);
         },
       };
       return estimate;
@@ -102,7 +110,9 @@ export function createPeakEwmaPolicy(helper: ChannelControlHelper): LoadBalancin
     },
     buildPicker(state) {
       if (state !== connectivityState.READY) return undefined;
-      const load = (estimate: RttEstimate): number => peakEwmaCost(estimate, clock.now(), config.decayMs);
+      latest = clock.now();
+      const decayMs = config.decayMs;
+      const load = (estimate: RttEstimate): number => peakEwmaCost(estimate, latest, decayMs);
       return powerOfChoicesPicker(list.ready.view(), list.ready.size, 0, helper.random, load, (data) => data.inFlight++);
     },
   });

@@ -118,7 +118,7 @@ export function createRingHashPolicy(helper: ChannelControlHelper): LoadBalancin
         let value = values.length === 1 ? values[0] : values.length === 0 ? undefined : values.join(',');
         if (typeof value !== 'string' || value === '') value = undefined;
         if (value === undefined) return pickRandom(Math.min(n - 1, Math.floor(helper.random() * n)), args);
-        const start = current.find(xxh64String(value), xxh64Low);
+        const start = current.find(xxh64String(value), xxh64Low());
         for (let i = 0; i < n; i++) {
           const entry = current.items[(start + i) % n] as EndpointEntry<undefined>;
           if (entry.state !== TRANSIENT_FAILURE) return entry.picker.pick(args);

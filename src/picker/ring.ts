@@ -44,7 +44,7 @@ export function buildRing<T>(members: readonly RingMember<T>[], minRingSize: num
     target += (scale * m.weight) / total;
     for (let k = 0; current < target && owners.length < capacity; k++, current++) {
       highs.push(xxh64String(`${m.hashKey}_${k}`));
-      lows.push(xxh64Low);
+      lows.push(xxh64Low());
       owners.push(m.item);
     }
   }

@@ -11,7 +11,7 @@ import { createFakeHelper, endpoints, type FakeHelper } from '../../helpers/fake
 const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = connectivityState;
 
 describe('xxh64 (seed 0)', () => {
-  const hex = (high: number): string => high.toString(16).padStart(8, '0') + xxh64Low.toString(16).padStart(8, '0');
+  const hex = (high: number): string => high.toString(16).padStart(8, '0') + xxh64Low().toString(16).padStart(8, '0');
   // Reference values from libxxhash 0.8 (XXH64, seed 0); inputs cover the < 4, < 8, < 32 and >= 32 byte paths.
   it.each([
     ['', 'ef46db3751d8e999'],
