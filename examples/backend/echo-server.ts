@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { echoServiceDefinition } from './echo-proto';
 import { createEchoService, type EchoBehaviour, type EchoStats } from './echo-service';
+import { createLoadReporter } from './load-reporter';
 
 /** Options of {@link startEchoServer}. */
 export interface EchoServerOptions {
@@ -18,6 +19,8 @@ export interface EchoServerOptions {
   serverOptions?: grpc.ServerOptions;
   /** Random source for the server-wide behaviour. Default `Math.random`. */
   random?: () => number;
+  /** Report load with ORCA (gRFC A51), per call and out of band, through grpc-js's own support. Default false. */
+  orca?: boolean;
 }
 
 /** A running echo server. */
@@ -61,9 +64,11 @@ export function hostPort(host: string, port: number): string {
  */
 export async function startEchoServer(options: EchoServerOptions): Promise<EchoServerHandle> {
   const host = options.host ?? '127.0.0.1';
-  const service = createEchoService({ id: options.id, behaviour: options.behaviour, random: options.random });
-  const server = new grpc.Server(options.serverOptions);
+  const loadReporter = options.orca === true ? createLoadReporter() : undefined;
+  const service = createEchoService({ id: options.id, behaviour: options.behaviour, random: options.random, loadReporter });
+  const server = new grpc.Server({ ...options.serverOptions, ...loadReporter?.serverOptions });
   server.addService(echoServiceDefinition, service.implementation);
+  loadReporter?.addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
       hostPort(host, options.port ?? 0),
@@ -77,6 +82,7 @@ export async function startEchoServer(options: EchoServerOptions): Promise<EchoS
   function forceStop(): void {
     if (forced) return;
     forced = true;
+    loadReporter?.close();
     service.cancelTimers();
     server.forceShutdown();
   }
@@ -95,6 +101,7 @@ export async function startEchoServer(options: EchoServerOptions): Promise<EchoS
         const timer = setTimeout(forceStop, graceMs);
         server.tryShutdown(() => {
           clearTimeout(timer);
+          loadReporter?.close();
           service.cancelTimers();
           resolve();
         });

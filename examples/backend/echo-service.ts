@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
+import type { CallMetricsRecorder, LoadReporter } from './load-reporter';
 import {
   ECHO_METHODS,
   type EchoMethod,
@@ -51,6 +52,8 @@ export interface EchoServiceOptions {
   behaviour?: EchoBehaviour;
   /** Uniform random numbers in [0, 1) deciding `failRate` / `delayFraction`. Default `Math.random`. */
   random?: () => number;
+  /** ORCA load reports of unary and client-streaming calls (gRFC A51); none by default. */
+  loadReporter?: LoadReporter;
 }
 
 /** An echo service implementation plus its counters and controls. */
@@ -218,7 +221,7 @@ export function createEchoService(options: EchoServiceOptions): EchoService {
    */
   /** Answer a call that has one response (unary, client streaming) as its plan says. */
   function answerOnce(
-    call: ServerCall & { sendMetadata(metadata: grpc.Metadata): void },
+    call: ServerCall & { sendMetadata(metadata: grpc.Metadata): void; getMetricsRecorder(): CallMetricsRecorder },
     stats: MethodStats,
     t: ReturnType<typeof track>,
     plan: Plan,
@@ -228,6 +231,7 @@ export function createEchoService(options: EchoServiceOptions): EchoService {
     if (plan.hang) return;
     t.after(plan.delayMs, () => {
       t.finish();
+      options.loadReporter?.callEnded(call.getMetricsRecorder(), Date.now() - t.startedAt, plan.failure !== null);
       if (plan.failure !== null) {
         stats.errors++;
         if (plan.failAfterHeaders) call.sendMetadata(new grpc.Metadata());
@@ -238,7 +242,7 @@ export function createEchoService(options: EchoServiceOptions): EchoService {
     });
   }
 
-  function track(call: ServerCall, stats: MethodStats): { finish(): void; after(ms: number, fn: () => void): void } {
+  function track(call: ServerCall, stats: MethodStats): { readonly startedAt: number; finish(): void; after(ms: number, fn: () => void): void } {
     let done = false;
     let timer: NodeJS.Timeout | undefined;
     call.on('cancelled', () => {
@@ -253,6 +257,7 @@ export function createEchoService(options: EchoServiceOptions): EchoService {
       }
     });
     return {
+      startedAt: Date.now(),
       finish() {
         done = true;
       },

@@ -2,7 +2,7 @@
  * The echo backend as a child process, for integration tests and the demo.
  *
  *   tsx examples/backend/server.ts --id b1 [--port 0] [--host 127.0.0.1]
- *       [--fail-rate 0.1 --fail-code 14] [--delay-ms N --delay-fraction F] [--grace-ms 5000] [--standby]
+ *       [--fail-rate 0.1 --fail-code 14] [--delay-ms N --delay-fraction F] [--grace-ms 5000] [--standby] [--orca]
  *
  * Prints one JSON line `{"ready":true,"port":N}` on stdout once listening. With `--standby` (IPC only) it
  * first loads everything, prints `{"standby":true}` and binds only when told to (`{type:'listen'}`), so
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
       'delay-fraction': { type: 'string' },
       'grace-ms': { type: 'string', default: '5000' },
       standby: { type: 'boolean', default: false },
+      orca: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     await listen;
   }
 
-  const started = await startEchoServer({ id: values.id, port, host: values.host, behaviour });
+  const started = await startEchoServer({ id: values.id, port, host: values.host, behaviour, orca: values.orca });
   server = started;
   if (shuttingDown) return void started.stop(graceMs).then(() => process.exit(0));
   process.on('message', (message: BackendRequest) => answer(started, message));
