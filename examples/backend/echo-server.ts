@@ -19,8 +19,11 @@ export interface EchoServerOptions {
   serverOptions?: grpc.ServerOptions;
   /** Random source for the server-wide behaviour. Default `Math.random`. */
   random?: () => number;
-  /** Report load with ORCA (gRFC A51), per call and out of band, through grpc-js's own support. Default false. */
-  orca?: boolean;
+  /**
+   * Report load with ORCA (gRFC A51) through grpc-js's own support: `oob` out of band only,
+   * `per-call` also in every call's trailers (costly with grpc-js 1.14, see `createLoadReporter`).
+   */
+  orca?: 'oob' | 'per-call';
 }
 
 /** A running echo server. */
@@ -64,7 +67,7 @@ export function hostPort(host: string, port: number): string {
  */
 export async function startEchoServer(options: EchoServerOptions): Promise<EchoServerHandle> {
   const host = options.host ?? '127.0.0.1';
-  const loadReporter = options.orca === true ? createLoadReporter() : undefined;
+  const loadReporter = options.orca === undefined ? undefined : createLoadReporter({ perCall: options.orca === 'per-call' });
   const service = createEchoService({ id: options.id, behaviour: options.behaviour, random: options.random, loadReporter });
   const server = new grpc.Server({ ...options.serverOptions, ...loadReporter?.serverOptions });
   server.addService(echoServiceDefinition, service.implementation);

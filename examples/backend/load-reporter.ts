@@ -15,20 +15,25 @@ export interface LoadReporterOptions {
    * Default 64.
    */
   capacity?: number;
+  /**
+   * Also report per call. Costly with grpc-js 1.14 servers: they load the ORCA `.proto` again for every
+   * per-call report (its `loadOrcaProto` never caches), about 10 ms of CPU per call. Default false.
+   */
+  perCall?: boolean;
 }
 
 /**
- * The echo backend's ORCA load reports (gRFC A51), through grpc-js 1.14's own support: per call with
- * the server option `grpc.server_call_metric_recording` and `call.getMetricsRecorder()` (the
- * `endpoint-load-metrics-bin` trailer), and out of band with a `ServerMetricRecorder` (the
- * `xds.service.orca.v3.OpenRcaService` it adds to the server), refreshed every 100 ms.
+ * The echo backend's ORCA load reports (gRFC A51), through grpc-js 1.14's own support: out of band with
+ * a `ServerMetricRecorder` (the `xds.service.orca.v3.OpenRcaService` it adds to the server), refreshed
+ * every 100 ms, and optionally per call with the server option `grpc.server_call_metric_recording` and
+ * `call.getMetricsRecorder()` (the `endpoint-load-metrics-bin` trailer).
  *
  * Reported: `application_utilization` (see {@link LoadReporterOptions.capacity}), `rps_fractional`
  * (calls ended in the last second) and `eps` (of those, failed) — what `weighted_round_robin` needs
  * (gRFC A58).
  */
 export interface LoadReporter {
-  /** The grpc-js server options that turn per-call reports on. */
+  /** The grpc-js server options (per-call reports on, if asked for). */
   readonly serverOptions: grpc.ServerOptions;
   /** Add the out-of-band ORCA service to `server` (before it starts). */
   addToServer(server: grpc.Server): void;
@@ -79,7 +84,7 @@ export function createLoadReporter(options: LoadReporterOptions = {}): LoadRepor
   timer.unref();
 
   return {
-    serverOptions: { 'grpc.server_call_metric_recording': 1 },
+    serverOptions: options.perCall === true ? { 'grpc.server_call_metric_recording': 1 } : {},
     addToServer: (server) => oob.addToServer(server),
     callEnded(recorder, elapsedMs, failed) {
       rotate(Date.now());

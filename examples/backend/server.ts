@@ -2,7 +2,7 @@
  * The echo backend as a child process, for integration tests and the demo.
  *
  *   tsx examples/backend/server.ts --id b1 [--port 0] [--host 127.0.0.1]
- *       [--fail-rate 0.1 --fail-code 14] [--delay-ms N --delay-fraction F] [--grace-ms 5000] [--standby] [--orca]
+ *       [--fail-rate 0.1 --fail-code 14] [--delay-ms N --delay-fraction F] [--grace-ms 5000] [--standby] [--orca oob|per-call]
  *
  * Prints one JSON line `{"ready":true,"port":N}` on stdout once listening. With `--standby` (IPC only) it
  * first loads everything, prints `{"standby":true}` and binds only when told to (`{type:'listen'}`), so
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
       'delay-fraction': { type: 'string' },
       'grace-ms': { type: 'string', default: '5000' },
       standby: { type: 'boolean', default: false },
-      orca: { type: 'boolean', default: false },
+      orca: { type: 'string' },
     },
     strict: true,
   });
@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     await listen;
   }
 
+  if (values.orca !== undefined && values.orca !== 'oob' && values.orca !== 'per-call') throw new RangeError('--orca must be oob or per-call');
   const started = await startEchoServer({ id: values.id, port, host: values.host, behaviour, orca: values.orca });
   server = started;
   if (shuttingDown) return void started.stop(graceMs).then(() => process.exit(0));
