@@ -22,6 +22,7 @@ import { updateDocs } from './report/docs';
 import { renderReport, type BenchRun } from './report/markdown';
 import { alsScenario } from './scenarios/als';
 import { amplificationScenario } from './scenarios/amplification';
+import { degradedScenario } from './scenarios/degraded';
 import { failoverScenario } from './scenarios/failover';
 import { memoryScenario } from './scenarios/memory';
 import { overheadScenario } from './scenarios/overhead';
@@ -38,6 +39,7 @@ export const SCENARIOS: readonly Scenario[] = [
   amplificationScenario,
   tailLatencyScenario,
   failoverScenario,
+  degradedScenario,
   scaleUpScenario,
   memoryScenario,
 ];
