@@ -250,8 +250,12 @@ function report(results: Map<string, RunResult[]>, phaseMs: number, runs: number
                 detail: { field: 'run', type: 'nominal' },
               },
             },
-            { mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { datum: phaseMs / 1000 } } },
-            { mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { datum: (2 * phaseMs) / 1000 } } },
+            {
+              // Own data: the phase boundaries, one rule each (not one per inherited data point).
+              data: { values: [{ t: phaseMs / 1000 }, { t: (2 * phaseMs) / 1000 }] },
+              mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
+              encoding: { x: { field: 't', type: 'quantitative' } },
+            },
           ],
         },
       },
