@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 
-/** Load-balancing policies the demo can select. */
-export const DEMO_POLICIES = ['pick_first', 'round_robin'] as const;
+/** Load-balancing policies the demo can select (each with the config of `demoPolicyConfig`). */
+export const DEMO_POLICIES = [
+  'pick_first', 'round_robin', 'least_request', 'weighted_round_robin', 'outlier_detection', 'ring_hash', 'switchyard.peak_ewma',
+] as const;
 
 /** A load-balancing policy name from {@link DEMO_POLICIES}. */
 export type DemoPolicy = (typeof DEMO_POLICIES)[number];
@@ -38,7 +40,8 @@ export interface DemoOptions {
 export const USAGE = `usage: npm run demo -- [options]
   --duration <s>        length of the run in seconds (default 20)
   --concurrency <n>     calls kept in flight by each load (default 16)
-  --policy <name>       pick_first | round_robin (default round_robin)
+  --policy <name>       pick_first | round_robin | least_request | weighted_round_robin | outlier_detection |
+                        ring_hash | switchyard.peak_ewma (default round_robin)
   --target <target>     load an existing target instead of starting three local backends
   --timeout-ms <ms>     per-call timeout, set as the service config's method timeout (default 1000)
   --fail-rate <f>       fraction of calls the flaky backend b3 fails with UNAVAILABLE (default 0.25)

@@ -32,6 +32,31 @@ const RETRY_THROTTLING = { maxTokens: 20, tokenRatio: 0.2 };
  */
 export const DEMO_MAX_RECONNECT_BACKOFF_MS = 1_000;
 
+/** The header the demo's calls carry (one of 100 users), which `ring_hash` hashes (gRFC A76). */
+export const DEMO_HASH_HEADER = 'x-user';
+
+/**
+ * The config each demo policy runs with: `outlier_detection` (over round_robin) ejects a backend failing
+ * more than 20 % of at least 20 calls in a second, which the flaky backend does; `weighted_round_robin`
+ * takes the backends' out-of-band ORCA reports; `ring_hash` hashes {@link DEMO_HASH_HEADER}.
+ */
+export function demoPolicyConfig(policy: DemoOptions['policy']): object {
+  switch (policy) {
+    case 'outlier_detection':
+      return {
+        interval: '1s', baseEjectionTime: '10s', maxEjectionPercent: 34,
+        failurePercentageEjection: { threshold: 20, minimumHosts: 3, requestVolume: 20 },
+        childPolicy: [{ round_robin: {} }],
+      };
+    case 'weighted_round_robin':
+      return { enableOobLoadReport: true, oobReportingPeriod: '0.5s', blackoutPeriod: '2s' };
+    case 'ring_hash':
+      return { requestHashHeader: DEMO_HASH_HEADER };
+    default:
+      return {};
+  }
+}
+
 /**
  * The service config the demo runs with (`doc/service_config.md` JSON form): the chosen load-balancing
  * policy and, for every `switchyard.demo.Echo` method, a timeout of `timeoutMs`. With `resilient`, also
@@ -56,7 +81,7 @@ export function demoServiceConfig(
     methodConfig.retryPolicy = RETRY_POLICY;
   }
   return {
-    loadBalancingConfig: [{ [options.policy]: {} }],
+    loadBalancingConfig: [{ [options.policy]: demoPolicyConfig(options.policy) }],
     methodConfig: [methodConfig],
     ...(resilient ? { retryThrottling: RETRY_THROTTLING } : {}),
   };

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { EchoClient, EchoReply, EchoRequest } from '../backend/echo-proto';
+import { DEMO_HASH_HEADER } from './channel';
 
 /** Running counters of a load run; read them at any time (plain numbers, updated per call). */
 export interface LoadCounters {
@@ -105,7 +106,9 @@ export function runLoad(options: LoadOptions): LoadRun {
     }
     counters.started++;
     const callOptions = deadlineMs === undefined ? {} : { deadline: now + deadlineMs };
-    client.Unary(request, new grpc.Metadata(), callOptions, (error, reply) => {
+    const metadata = new grpc.Metadata();
+    metadata.set(DEMO_HASH_HEADER, `user-${counters.started % 100}`);
+    client.Unary(request, metadata, callOptions, (error, reply) => {
       record(error, reply, now);
       next();
     });

@@ -45,7 +45,8 @@ async function run(options: DemoOptions, abort: AbortController): Promise<void> 
       const slow = ['--delay-ms', String(options.timeoutMs + 500), '--delay-fraction', String(SLOW_FRACTION)];
       const flaky = [...(options.failRate > 0 ? ['--fail-rate', String(options.failRate), '--fail-code', '14'] : []), ...slow];
       const [started, cluster] = await Promise.allSettled([
-        startDemoBackends(BACKEND_COUNT, (i) => (i === FLAKY_INDEX ? flaky : [])),
+        // Every backend reports its load out of band (ORCA), for weighted_round_robin.
+        startDemoBackends(BACKEND_COUNT, (i) => [...(i === FLAKY_INDEX ? flaky : []), '--orca', 'oob']),
         options.discovery === 'etcd' ? startEtcd({ cleanupOnSignals: false }) : Promise.resolve(undefined),
       ]);
       if (started.status === 'fulfilled') backends = started.value;
