@@ -18,7 +18,9 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   ConfigError,
-  PICK_QUEUE,
+  QUEUE_PICKER,
+  completePick,
+  failPicker,
   registerLoadBalancingPolicy,
   type ChannelControlHelper,
   type ConnectivityState,
@@ -26,7 +28,6 @@ import {
   type LoadBalancingPolicy,
   type LoadBalancingPolicyFactory,
   type PickComplete,
-  type Picker,
   type Subchannel,
   type SubchannelStateListener,
 } from '../src/index';
@@ -52,14 +53,6 @@ interface Child {
   failed: boolean;
 }
 
-/** A picker that fails every non-wait-for-ready attempt with UNAVAILABLE (TRANSIENT_FAILURE). */
-function failingPicker(details: string): Picker {
-  const result = { type: 'fail', status: { code: grpc.status.UNAVAILABLE, details } } as const;
-  return { pick: () => result };
-}
-
-const QUEUE: Picker = { pick: () => PICK_QUEUE };
-
 function weightOf(endpoint: Endpoint, config: WeightedRandomConfig): number {
   const w = endpoint.attributes?.weight;
   return typeof w === 'number' && Number.isFinite(w) && w > 0 ? w : config.defaultWeight;
@@ -77,8 +70,8 @@ function createWeightedRandom(helper: ChannelControlHelper): LoadBalancingPolicy
     const ready = all.filter((c) => c.state === READY);
     if (ready.length > 0) return helper.updateState(READY, weightedPicker(ready, helper.random));
     // Every child failed since it was last READY (none at all counts too): fail fast, naming why.
-    if (all.every((c) => c.failed)) return helper.updateState(TRANSIENT_FAILURE, failingPicker(lastError), lastError);
-    helper.updateState(CONNECTING, QUEUE);
+    if (all.every((c) => c.failed)) return helper.updateState(TRANSIENT_FAILURE, failPicker(lastError), lastError);
+    helper.updateState(CONNECTING, QUEUE_PICKER);
   }
 
   function onStateChange(child: Child, next: ConnectivityState): void {
@@ -124,7 +117,7 @@ function createWeightedRandom(helper: ChannelControlHelper): LoadBalancingPolicy
         const child: Child = {
           subchannel,
           listener: (_s, _previous, state) => onStateChange(child, state),
-          result: { type: 'complete', subchannel },
+          result: completePick(subchannel),
           weight: weightOf(endpoint, parsed),
           state: subchannel.getState(),
           failed: false,
