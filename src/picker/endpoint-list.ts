@@ -105,11 +105,6 @@ export class EndpointList<T> {
 
   constructor(private readonly options: EndpointListOptions<T>) {}
 
-  /** The state last published. */
-  get currentState(): ConnectivityState | undefined {
-    return this.state;
-  }
-
   /**
    * A new endpoint list from the resolver (gRFC A61 "Address List Updates in Petiole Policies").
    * @param republish publish a new picker even if nothing else changed (the policy's config did).

@@ -28,7 +28,7 @@ import { roundRobinPolicy } from './round-robin';
 import { weightedRoundRobinPolicy } from './weighted-round-robin';
 
 /** Every built-in policy factory, in registration order. */
-export const BUILT_IN_POLICIES = [
+const BUILT_IN_POLICIES = [
   pickFirstPolicy,
   roundRobinPolicy,
   leastRequestPolicy,

@@ -15,7 +15,7 @@ export interface PeakEwmaConfig {
 }
 
 /** Defaults: 10 s decay (Finagle's `Balancers.p2cPeakEwma` default), 30 ms starting estimate (ours; tower leaves it to the caller). */
-export const PEAK_EWMA_DEFAULTS: PeakEwmaConfig = Object.freeze({ decayMs: 10_000, defaultRttMs: 30 });
+const PEAK_EWMA_DEFAULTS: PeakEwmaConfig = Object.freeze({ decayMs: 10_000, defaultRttMs: 30 });
 
 /**
  * Validate `switchyard.peak_ewma`'s config: `{ "decay"?: Duration, "defaultRtt"?: Duration }` (proto3

@@ -290,10 +290,16 @@ describe('round_robin', () => {
 });
 
 describe('src/picker/index', () => {
-  it('registers pick_first and round_robin on import', async () => {
+  it('registers every built-in policy on import, under its gRPC name', async () => {
     const index = await import('../../../src/picker/index');
     const { getLoadBalancingPolicyFactory } = await import('../../../src/picker/registry');
     expect(getLoadBalancingPolicyFactory('pick_first')).toBe(index.pickFirstPolicy);
     expect(getLoadBalancingPolicyFactory('round_robin')).toBe(index.roundRobinPolicy);
+    expect(getLoadBalancingPolicyFactory('least_request')).toBe(index.leastRequestPolicy);
+    expect(getLoadBalancingPolicyFactory('least_request_experimental')?.create).toBe(index.leastRequestPolicy.create);
+    expect(getLoadBalancingPolicyFactory('weighted_round_robin')).toBe(index.weightedRoundRobinPolicy);
+    expect(getLoadBalancingPolicyFactory('outlier_detection')).toBe(index.outlierDetectionPolicy);
+    expect(getLoadBalancingPolicyFactory('ring_hash')).toBe(index.ringHashPolicy);
+    expect(getLoadBalancingPolicyFactory('switchyard.peak_ewma')).toBe(index.peakEwmaPolicy);
   });
 });
