@@ -313,3 +313,32 @@ export class EndpointList<T> {
     helper.updateState(state, picker, details === undefined ? undefined : this.entries.length === 0 ? details : this.lastError);
   }
 }
+
+/**
+ * The {@link LoadBalancingPolicy} of a balancing policy that is an {@link EndpointList} and a config:
+ * an update's config, when it is a new one (configs are parsed once per service config), goes to
+ * `applyConfig` first and then publishes a new picker with the endpoints (gRFC A58 asks a new picker
+ * for new parameters); resolver errors, exit-idle and close go to the list.
+ * @param applyConfig takes a new parsed config; without it the config is ignored.
+ * @param exitIdle replaces the list's `exitIdle` (ring_hash connects one endpoint instead).
+ */
+export function endpointListPolicy<T>(
+  list: EndpointList<T>,
+  applyConfig?: (parsed: unknown) => void,
+  exitIdle: () => void = () => list.exitIdle(),
+): LoadBalancingPolicy {
+  let last: unknown;
+  return {
+    updateEndpoints(endpoints, parsed) {
+      const changed = applyConfig !== undefined && parsed !== undefined && parsed !== last;
+      if (changed) {
+        last = parsed;
+        applyConfig(parsed);
+      }
+      list.update(endpoints, changed);
+    },
+    resolverError: (error) => list.resolverError(error),
+    exitIdle,
+    close: () => list.close(),
+  };
+}

@@ -1,6 +1,5 @@
 import { connectivityState } from '@grpc/grpc-js';
-import type { Endpoint } from '../resolver/types';
-import { EndpointList } from './endpoint-list';
+import { EndpointList, endpointListPolicy } from './endpoint-list';
 import { PolicyConfigReader } from './policy-config';
 import { hookedResult, powerOfChoicesPicker } from './power-of-choices';
 import type { AttemptEndedHook, ChannelControlHelper, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickComplete } from './types';
@@ -65,17 +64,9 @@ export function createLeastRequestPolicy(helper: ChannelControlHelper): LoadBala
         (data) => data.inFlight, (data) => data.inFlight++);
     },
   });
-  return {
-    updateEndpoints(endpoints: readonly Endpoint[], parsed: unknown) {
-      const next = (parsed as LeastRequestConfig | undefined) ?? config;
-      const changed = next !== config;
-      config = next;
-      list.update(endpoints, changed);
-    },
-    resolverError: (error: string) => list.resolverError(error),
-    exitIdle: () => list.exitIdle(),
-    close: () => list.close(),
-  };
+  return endpointListPolicy(list, (parsed) => {
+    config = parsed as LeastRequestConfig;
+  });
 }
 
 /**

@@ -1,7 +1,6 @@
 import { connectivityState } from '@grpc/grpc-js';
 import type { Clock } from '../clock';
-import type { Endpoint } from '../resolver/types';
-import { EndpointList } from './endpoint-list';
+import { EndpointList, endpointListPolicy } from './endpoint-list';
 import { PolicyConfigReader } from './policy-config';
 import { hookedResult, powerOfChoicesPicker } from './power-of-choices';
 import type { AttemptEndedHook, ChannelControlHelper, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickComplete } from './types';
@@ -124,15 +123,9 @@ export function createPeakEwmaPolicy(helper: ChannelControlHelper): LoadBalancin
       return powerOfChoicesPicker(list.ready.view(), list.ready.size, 0, helper.random, load, (data) => data.inFlight++);
     },
   });
-  return {
-    updateEndpoints(endpoints: readonly Endpoint[], parsed: unknown) {
-      config = (parsed as PeakEwmaConfig | undefined) ?? config;
-      list.update(endpoints);
-    },
-    resolverError: (error: string) => list.resolverError(error),
-    exitIdle: () => list.exitIdle(),
-    close: () => list.close(),
-  };
+  return endpointListPolicy(list, (parsed) => {
+    config = parsed as PeakEwmaConfig;
+  });
 }
 
 /** The `switchyard.peak_ewma` policy factory. Registered by `src/picker/index.ts`. */

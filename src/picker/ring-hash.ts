@@ -2,7 +2,7 @@ import { connectivityState } from '@grpc/grpc-js';
 import { ConfigError } from '../errors';
 import type { Endpoint } from '../resolver/types';
 import type { MutableConnectivityCounts } from './aggregate';
-import { EndpointList, type EndpointEntry } from './endpoint-list';
+import { EndpointList, endpointListPolicy, type EndpointEntry } from './endpoint-list';
 import { PolicyConfigReader } from './policy-config';
 import { buildRing, type Ring } from './ring';
 import type { ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickArgs, Picker, PickResult } from './types';
@@ -162,17 +162,9 @@ export function createRingHashPolicy(helper: ChannelControlHelper): LoadBalancin
     picker = ring === undefined || config === undefined ? undefined : ringPicker(ring, config.requestHashHeader);
   }
 
-  return {
-    updateEndpoints(endpoints: readonly Endpoint[], parsed: unknown) {
-      const next = (parsed as RingHashConfig | undefined) ?? config;
-      const changed = next !== config;
-      config = next;
-      list.update(endpoints, changed);
-    },
-    resolverError: (error: string) => list.resolverError(error),
-    exitIdle: () => keepOneConnecting(),
-    close: () => list.close(),
-  };
+  return endpointListPolicy(list, (parsed) => {
+    config = parsed as RingHashConfig;
+  }, keepOneConnecting);
 }
 
 /** The `ring_hash` policy factory (gRFC A42, A76). Registered by `src/picker/index.ts`. */

@@ -1,7 +1,6 @@
 import { connectivityState } from '@grpc/grpc-js';
 import { expectObject } from '../config/json-path';
-import type { Endpoint } from '../resolver/types';
-import { EndpointList } from './endpoint-list';
+import { EndpointList, endpointListPolicy } from './endpoint-list';
 import { roundRobinPicker } from './pickers';
 import type { ChannelControlHelper, LoadBalancingPolicy, LoadBalancingPolicyFactory } from './types';
 
@@ -43,12 +42,7 @@ export function createRoundRobinPolicy(helper: ChannelControlHelper): LoadBalanc
       return roundRobinPicker(list.ready.resultsView(), Math.min(count - 1, Math.floor(helper.random() * count)), count);
     },
   });
-  return {
-    updateEndpoints: (endpoints: readonly Endpoint[]) => list.update(endpoints),
-    resolverError: (error: string) => list.resolverError(error),
-    exitIdle: () => list.exitIdle(),
-    close: () => list.close(),
-  };
+  return endpointListPolicy(list);
 }
 
 /** The `round_robin` policy factory (grpc `doc/load-balancing.md`). Registered by `src/picker/index.ts`. */
