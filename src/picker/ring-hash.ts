@@ -5,7 +5,7 @@ import type { MutableConnectivityCounts } from './aggregate';
 import { EndpointList, endpointListPolicy, type EndpointEntry } from './endpoint-list';
 import { PolicyConfigReader } from './policy-config';
 import { buildRing, type Ring } from './ring';
-import type { ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickArgs, Picker, PickResult } from './types';
+import { PICK_QUEUE, type ChannelControlHelper, type ConnectivityState, type LoadBalancingPolicy, type LoadBalancingPolicyFactory, type PickArgs, type Picker, type PickResult } from './types';
 import { xxh64Low, xxh64String } from './xxhash64';
 
 const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = connectivityState;
@@ -136,7 +136,7 @@ export function createRingHashPolicy(helper: ChannelControlHelper): LoadBalancin
           connectSoon(entry);
         }
       }
-      return requested ? { type: 'queue' } : (current.items[start] as EndpointEntry<undefined>).picker.pick(args);
+      return requested ? PICK_QUEUE : (current.items[start] as EndpointEntry<undefined>).picker.pick(args);
     }
   }
 
