@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { runJsonScript } from '../lib/run-script';
 import { figure, withRatio, type Figure } from '../lib/stats';
 import { fig, figRatio } from '../report/format';
-import type { MicroRow } from '../micro/picks';
+import { PICK_POLICIES, type MicroRow } from '../micro/picks';
 import type { Scenario, ScenarioContext, ScenarioResult, TargetCheck } from './types';
 
 const SCRIPT = path.resolve(__dirname, '../micro/picks.ts');
@@ -19,7 +19,7 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     return { ...r, figure: withRatio(r.figure, base.figure, `${r.name}, 3 endpoints`) };
   });
   const targets: TargetCheck[] = [];
-  for (const policy of ['pick_first', 'round_robin']) {
+  for (const policy of PICK_POLICIES) {
     const picks = withBase.filter((r) => r.group === 'pick' && r.name === policy);
     const worst = Math.max(...picks.map((p) => p.figure.median));
     const big = picks.find((p) => p.endpoints === 10_000)!.figure;
@@ -41,7 +41,8 @@ async function run(context: ScenarioContext): Promise<ScenarioResult> {
     id: 'picks',
     title: 'Pick and lookup cost',
     setup:
-      `Micro-benchmarks (tinybench) of the built-in pickers over fake READY subchannels (no I/O), the ` +
+      `Micro-benchmarks (tinybench) of every built-in policy's picker over fake READY subchannels (no I/O; a pick's ` +
+      `load-feedback hook, if any, runs right after it, as at the end of the attempt), the ` +
       `per-call method-config lookup and one throttle update; ${mode.runs} runs of ${mode.microTimeMs} ms per ` +
       `task, each task looping 1 000 operations. Ratios are against the same policy with 3 endpoints.`,
     tables: [
