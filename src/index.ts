@@ -14,7 +14,7 @@ export type {
   SwitchyardEvents, ThrottledEvent,
 } from './channel/events';
 export { ConfigError } from './errors';
-export type { Clock, TimerHandle } from './clock';
+export { systemClock, type Clock, type TimerHandle } from './clock';
 export { registerResolver } from './resolver/registry';
 export type {
   Address, Endpoint, Resolver, ResolverContext, ResolverFactory, ResolverListener, ResolverUpdate, Target, TcpAddress,
