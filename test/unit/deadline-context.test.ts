@@ -11,7 +11,6 @@ import {
   runWithTimeout,
   type CallContext,
 } from '../../src/deadline/context';
-import { ConfigError } from '../../src/errors';
 
 /** Stands in for a grpc-js server call: an EventEmitter with getDeadline(). */
 class FakeCall extends EventEmitter {
@@ -131,12 +130,20 @@ describe('runWithDeadline / runWithTimeout', () => {
     }
   });
 
-  it('returns fn’s value and rejects invalid input with ConfigError', () => {
+  // Breaking it (no argument check) makes runWithDeadline(NaN) a scope whose calls all fail at once,
+  // and a missing fn an obscure error from AsyncLocalStorage.
+  it('returns fn’s value and rejects invalid arguments with a TypeError naming the argument', () => {
     expect(runWithDeadline(1, () => 'x')).toBe('x');
-    expect(() => runWithDeadline(NaN, () => 0)).toThrow(ConfigError);
-    expect(() => runWithDeadline(new Date('bad'), () => 0)).toThrow(/^deadline: /);
-    expect(() => runWithTimeout(NaN, () => 0)).toThrow(/^timeoutMs: /);
-    expect(() => runWithTimeout('5' as unknown as number, () => 0)).toThrow(ConfigError);
+    expect(runWithTimeout(-1, () => currentCallContext()!.deadline)).toBeLessThan(Date.now());
+    expect(() => runWithDeadline(NaN, () => 0)).toThrow(new TypeError(
+      'runWithDeadline(deadline): must be a valid Date or a number of ms since the epoch (Infinity for none), got NaN'));
+    expect(() => runWithDeadline(new Date('bad'), () => 0)).toThrow(/^runWithDeadline\(deadline\): .*got an invalid Date$/);
+    expect(() => runWithDeadline('5' as unknown as number, () => 0)).toThrow(/^runWithDeadline\(deadline\): .*got "5"$/);
+    expect(() => runWithDeadline(1, undefined as unknown as () => 0)).toThrow(
+      new TypeError('runWithDeadline(…, fn): fn must be a function, got undefined'));
+    expect(() => runWithTimeout(NaN, () => 0)).toThrow(new TypeError('runWithTimeout(timeoutMs): must be a number of milliseconds, got NaN'));
+    expect(() => runWithTimeout('5' as unknown as number, () => 0)).toThrow(TypeError);
+    expect(() => runWithTimeout(5, null as unknown as () => 0)).toThrow(/^runWithTimeout\(…, fn\): fn must be a function, got null$/);
   });
 });
 
@@ -291,6 +298,7 @@ describe('propagateDeadlines', () => {
   });
 
   it('rejects a non-object implementation', () => {
-    expect(() => propagateDeadlines(null as unknown as UntypedServiceImplementation)).toThrow(/^implementation: /);
+    expect(() => propagateDeadlines(null as unknown as UntypedServiceImplementation)).toThrow(
+      new TypeError('propagateDeadlines(implementation): must be an object of handler functions, got null'));
   });
 });
