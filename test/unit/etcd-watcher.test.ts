@@ -130,7 +130,7 @@ describe('etcd resolver state machine', () => {
     fake.watches[0]!.handlers.onEvents([put('svc/b', '10.0.0.2:2', 9)]);
     fake.watches[0]!.handlers.onError(new Error('UNAVAILABLE'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.message).toMatch(/etcd unavailable.*UNAVAILABLE/);
+    expect(errors[0]!.message).toMatch(/etcd unavailable \(UNAVAILABLE\); keeping the last endpoint list; retrying in 1000 ms$/);
     const updatesBefore = updates.length;
     await clock.tickAsync(799); // first delay: 1000 ms * (0.8 + 0.4 * 0.5) = 1000 ms
     expect(fake.watches).toHaveLength(1);
@@ -150,6 +150,18 @@ describe('etcd resolver state machine', () => {
     fake.watches[2]!.handlers.onError(new Error('again'));
     await clock.tickAsync(1_000);
     expect(fake.watches).toHaveLength(4);
+  });
+
+  // Breaking it (one message for both cases) claims a list is kept when the channel never had one.
+  it('says plainly that there is no list to keep when etcd was never reached', async () => {
+    resolver.requestResolution();
+    fake.lists[0]!.reject(new Error('connect ECONNREFUSED'));
+    await flush();
+    expect(errors.map((e) => e.message)).toEqual([
+      'etcd resolver for "svc": etcd unavailable (connect ECONNREFUSED); no endpoint list received yet, so none to keep: '
+        + 'calls fail with UNAVAILABLE (wait-for-ready calls wait); retrying in 1000 ms',
+    ]);
+    expect(errors[0]!.message).not.toMatch(/keeping/);
   });
 
   it('caps the backoff at maxBackoffMs', async () => {
