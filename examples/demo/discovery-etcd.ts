@@ -1,4 +1,4 @@
-import { register, type EtcdRegistration } from '../../src/index';
+import { register, type EtcdRegistration } from 'switchyard';
 import { ECHO_SERVICE_NAME } from '../backend/echo-proto';
 import { type EtcdCluster } from '../etcd/etcd-server';
 import type { DemoBackend } from './backends';
