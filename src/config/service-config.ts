@@ -56,8 +56,8 @@ export function parseServiceConfig(input: unknown, options: ParseServiceConfigOp
 
 /**
  * {@link parseServiceConfig}, and the warnings for what in the input has no effect (see
- * {@link serviceConfigWarnings}), each with its JSON path: what the channel reports as `warning`
- * events, or rejects with `strict`.
+ * {@link serviceConfigWarnings}), each with its JSON path, for the channel to report (e.g. as
+ * `warning` events and in its debug log) or, with `strict`, to reject.
  * @throws ConfigError as {@link parseServiceConfig}; with `options.strict`, also for the first warning
  *   (`<path>: <rule>`), after every validity check passed.
  */

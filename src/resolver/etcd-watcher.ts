@@ -39,8 +39,8 @@ type Phase = 'idle' | 'listing' | 'watching' | 'waiting' | 'closed';
  * 3. An invalid record is left out (a put that makes a key invalid removes its endpoint) and noted
  *    with `onError`; the other records are still reported, before the note.
  * 4. When etcd fails (list error, watch stream lost), `onError` is called (saying whether a list is
- *    kept or none was ever received), the last list stays in force, and the resolver retries after a backoff on `clock` (doc/connection-backoff.md formula):
- *    it resumes the watch from the last applied revision + 1, so changes made meanwhile arrive as
+ *    kept or none was ever received), the last list stays in force, and the resolver retries after a
+ *    backoff on `clock` (doc/connection-backoff.md formula): it resumes the watch from the last applied revision + 1, so changes made meanwhile arrive as
  *    events. If etcd compacted that revision away, it lists again and watches from there.
  * 5. `requestResolution()` while listing or watching does nothing (the watch already delivers every
  *    change); while waiting for a retry it retries at once if the last attempt is at least

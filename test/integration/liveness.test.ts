@@ -60,22 +60,23 @@ describe('a standalone client process stays alive while a call is pending, and e
     expectCallbackThenExit(await startScript(CLIENT, ['retried-call', String(backend.port)], { timeoutMs: SCRIPT_TIMEOUT_MS }).exited);
   });
 
-  // Breaking it: the process exits while the call waits for a connection to a server that is not up yet.
-  pending('a wait-for-ready call whose server starts later', async () => {
+  /** Runs `scenario` against a port where a server starts only once the script says it is waiting. */
+  async function withServerStartingLater(scenario: string): Promise<ScriptExit> {
     const port = await freePort();
-    const script = startScript(CLIENT, ['wait-for-ready-call', String(port)], { timeoutMs: SCRIPT_TIMEOUT_MS });
+    const script = startScript(CLIENT, [scenario, String(port)], { timeoutMs: SCRIPT_TIMEOUT_MS });
     await script.waitForLine((line) => line === 'started', SCRIPT_TIMEOUT_MS);
     await startBackend(port);
-    expectCallbackThenExit(await script.exited);
+    return script.exited;
+  }
+
+  // Breaking it: the process exits while the call waits for a connection to a server that is not up yet.
+  pending('a wait-for-ready call whose server starts later', async () => {
+    expectCallbackThenExit(await withServerStartingLater('wait-for-ready-call'));
   });
 
   // Breaking it: the process exits while client.waitForReady waits (its deadline timer is unref'd).
   pending('client.waitForReady(deadline, callback) whose server starts later', async () => {
-    const port = await freePort();
-    const script = startScript(CLIENT, ['wait-for-ready-api', String(port)], { timeoutMs: SCRIPT_TIMEOUT_MS });
-    await script.waitForLine((line) => line === 'started', SCRIPT_TIMEOUT_MS);
-    await startBackend(port);
-    expectCallbackThenExit(await script.exited);
+    expectCallbackThenExit(await withServerStartingLater('wait-for-ready-api'));
   });
 
   // Breaking it (the opposite hole): a fix that keeps a handle ref'd after the last call — a ref'd timer,
