@@ -40,8 +40,9 @@ type Phase = 'idle' | 'listing' | 'watching' | 'waiting' | 'closed';
  *    with `onError`; the other records are still reported, before the note.
  * 4. When etcd fails (list error, watch stream lost), `onError` is called (saying whether a list is
  *    kept or none was ever received), the last list stays in force, and the resolver retries after a
- *    backoff on `clock` (doc/connection-backoff.md formula): it resumes the watch from the last applied revision + 1, so changes made meanwhile arrive as
- *    events. If etcd compacted that revision away, it lists again and watches from there.
+ *    backoff on `clock` (doc/connection-backoff.md formula): it resumes the watch from the last
+ *    applied revision + 1, so changes made meanwhile arrive as events. If etcd compacted that revision
+ *    away, it lists again and watches from there.
  * 5. `requestResolution()` while listing or watching does nothing (the watch already delivers every
  *    change); while waiting for a retry it retries at once if the last attempt is at least
  *    `minResolutionIntervalMs` old.
