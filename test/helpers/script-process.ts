@@ -109,18 +109,17 @@ export function startScript(script: string, args: readonly string[], options: Sc
     waitForLine(match, timeoutMs) {
       return new Promise((resolve, reject) => {
         let seen = 0;
-        const check = (): void => {
-          for (; seen < lines.length; seen++) {
-            if (match(lines[seen]!)) return done(() => resolve(lines[seen]!));
-          }
-          if (hasExited) done(() => reject(new Error(`script exited before the expected line; stdout: ${stdout.trim()}; stderr: ${stderr.trim()}`)));
-        };
-        const done = (settle: () => void): void => {
+        const finish = (error: Error | undefined, line?: string): void => {
           clearTimeout(deadline);
           waiters.delete(check);
-          settle();
+          if (error) reject(error);
+          else resolve(line!);
         };
-        const deadline = setTimeout(() => done(() => reject(new Error(`no matching line within ${timeoutMs} ms; stdout so far: ${stdout.trim()}`))), timeoutMs);
+        const check = (): void => {
+          for (; seen < lines.length; seen++) if (match(lines[seen]!)) return finish(undefined, lines[seen]);
+          if (hasExited) finish(new Error(`script exited before the expected line; stdout: ${stdout.trim()}; stderr: ${stderr.trim()}`));
+        };
+        const deadline = setTimeout(() => finish(new Error(`no matching line within ${timeoutMs} ms; stdout: ${stdout.trim()}`)), timeoutMs);
         waiters.add(check);
         check();
       });

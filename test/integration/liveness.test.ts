@@ -14,15 +14,17 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBackendProcess, type BackendProcess } from '../helpers/backend-process';
 import { startScript, type ScriptExit } from '../helpers/script-process';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const CLIENT = path.resolve(__dirname, '../helpers/liveness-client.ts');
 const SCRIPT_TIMEOUT_MS = 30_000;
 const pending = it.fails;
 
 const backends: BackendProcess[] = [];
+const proxies: TcpProxy[] = [];
 
 afterEach(async () => {
-  await Promise.all(backends.splice(0).map((b) => b.close()));
+  await Promise.all([...backends.splice(0).map((b) => b.close()), ...proxies.splice(0).map((p) => p.close())]);
 });
 
 async function startBackend(port?: number): Promise<BackendProcess> {
@@ -49,9 +51,13 @@ function expectCallbackThenExit(exit: ScriptExit): void {
 
 describe('a standalone client process stays alive while a call is pending, and exits after', () => {
   // Breaking it: the process exits (code 10) during connection setup, before the call's callback ran.
+  // The server's handshake is held back 300 ms (a far server) so that the window in which nothing but
+  // the pending call could hold the loop is always there, not only when the machine is slow.
   pending('a first call on a new channel', async () => {
     const backend = await startBackend();
-    expectCallbackThenExit(await startScript(CLIENT, ['first-call', String(backend.port)], { timeoutMs: SCRIPT_TIMEOUT_MS }).exited);
+    const proxy = await startTcpProxy(backend.port, { replyDelayMs: 300 });
+    proxies.push(proxy);
+    expectCallbackThenExit(await startScript(CLIENT, ['first-call', String(proxy.port)], { timeoutMs: SCRIPT_TIMEOUT_MS }).exited);
   });
 
   // Breaking it: the process exits during the ~200 ms retry backoff (the only thing pending is an unref'd timer).
