@@ -12,7 +12,7 @@ export type { SwitchyardChannelOptions } from './channel/options';
 export type {
   AttemptEvent, AttemptKind, BackoffEvent, ChannelStats, CommitEvent, CommitReason, ConnectivityEvent, ResolutionEvent,
   SwitchyardEvents, ThrottledEvent,
-} from './channel/events';
+} from './call/events';
 export { ConfigError } from './errors';
 export type { Clock, TimerHandle } from './clock';
 export { registerResolver } from './resolver/registry';

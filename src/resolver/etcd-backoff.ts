@@ -1,4 +1,4 @@
-import { RECONNECT_BACKOFF_JITTER, RECONNECT_BACKOFF_MULTIPLIER } from '../channel/connection-backoff';
+import { RECONNECT_BACKOFF_JITTER, RECONNECT_BACKOFF_MULTIPLIER } from '../backoff';
 
 /**
  * Delay before retry number `attempt` (0-based) after etcd became unreachable, following the

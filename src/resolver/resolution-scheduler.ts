@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../clock';
-import { DEFAULT_INITIAL_RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MULTIPLIER } from '../channel/connection-backoff';
+import { DEFAULT_INITIAL_RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MULTIPLIER } from '../backoff';
 
 /** First delay in ms before retrying a failed resolution (`doc/connection-backoff.md` INITIAL_BACKOFF). */
 export const RESOLUTION_INITIAL_BACKOFF_MS = DEFAULT_INITIAL_RECONNECT_BACKOFF_MS;

@@ -21,7 +21,7 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'vitest';
 import { createChannel, type SwitchyardChannel, type SwitchyardChannelOptions } from '../../src/index';
 import { countingClock, type CountingClock } from '../helpers/counting-clock';
-import type { AttemptEvent, BackoffEvent, CommitEvent, ConnectivityEvent, ThrottledEvent } from '../../src/channel/events';
+import type { AttemptEvent, BackoffEvent, CommitEvent, ConnectivityEvent, ThrottledEvent } from '../../src/call/events';
 import { startBackendProcess, type BackendProcess } from '../helpers/backend-process';
 import { sleep, waitFor } from '../helpers/channel-wait';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server';

@@ -1,9 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConnectionBackoffConfig } from '../../src/channel/connection-backoff';
-import { HealthCheckedSubchannel } from '../../src/channel/health-check';
-import { ServingStatus } from '../../src/channel/health-proto';
-import { ChannelSubchannel } from '../../src/channel/subchannel';
+import { resolveConnectionBackoffConfig } from '../../src/backoff';
+import { HealthCheckedSubchannel } from '../../src/subchannel/health-check';
+import { ServingStatus } from '../../src/subchannel/health-proto';
+import { ChannelSubchannel } from '../../src/subchannel/subchannel';
 import { systemClock } from '../../src/clock';
 import { createChannel } from '../../src/index';
 import type { ConnectivityState, Subchannel } from '../../src/picker/types';

@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { createChannel, type SwitchyardChannel, type SwitchyardChannelOptions } from '../../src/index';
-import type { AttemptEvent, BackoffEvent, ChannelStats, CommitEvent, ThrottledEvent } from '../../src/channel/events';
+import type { AttemptEvent, BackoffEvent, ChannelStats, CommitEvent, ThrottledEvent } from '../../src/call/events';
 import { waitFor, waitForState } from '../helpers/channel-wait';
 import { makeEchoClient, type EchoClient } from '../helpers/echo-client';
 import { ECHO_SERVICE_NAME } from '../helpers/echo-server';

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConnectionBackoffConfig, type ConnectionBackoffOptions } from '../../src/channel/connection-backoff';
-import { ChannelSubchannel } from '../../src/channel/subchannel';
+import { resolveConnectionBackoffConfig, type ConnectionBackoffOptions } from '../../src/backoff';
+import { ChannelSubchannel } from '../../src/subchannel/subchannel';
 import { systemClock } from '../../src/clock';
 import { AUTHORITY_METHOD, authorityService, waitForSubchannelState } from '../helpers/subchannel-helpers';
 import { startBlackHole, type BlackHole } from '../helpers/blackhole';
