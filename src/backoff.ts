@@ -1,19 +1,48 @@
+/**
+ * @packageDocumentation
+ * The one exponential backoff of switchyard (grpc/grpc `doc/connection-backoff.md`), at the ground
+ * floor like grpc-go's `backoff` package: subchannel reconnects, health-check streams, DNS
+ * re-resolution after a failure, and the etcd resolver and registration all use it. (gRFC A6's retry
+ * backoff is a different formula and lives in `retry/backoff.ts`.)
+ *
+ * Imports nothing but `errors`; every value is in milliseconds.
+ */
 import { ConfigError } from './errors';
-import type { SwitchyardChannelOptions } from './channel/options';
 
-/** `INITIAL_BACKOFF` of grpc/grpc `doc/connection-backoff.md`: 1 000 ms. */
-export const DEFAULT_INITIAL_RECONNECT_BACKOFF_MS = 1_000;
+/** `INITIAL_BACKOFF` of `doc/connection-backoff.md`: 1 000 ms. */
+export const DEFAULT_INITIAL_BACKOFF_MS = 1_000;
 /** `MAX_BACKOFF` of `doc/connection-backoff.md`: 120 000 ms. */
-export const DEFAULT_MAX_RECONNECT_BACKOFF_MS = 120_000;
+export const DEFAULT_MAX_BACKOFF_MS = 120_000;
 /** `MIN_CONNECT_TIMEOUT` of `doc/connection-backoff.md`: 20 000 ms. */
 export const DEFAULT_MIN_CONNECT_TIMEOUT_MS = 20_000;
-/** `MULTIPLIER` of `doc/connection-backoff.md`: each failed attempt grows the backoff by 1.6. */
-export const RECONNECT_BACKOFF_MULTIPLIER = 1.6;
+/** `MULTIPLIER` of `doc/connection-backoff.md`: each failure grows the backoff by 1.6. */
+export const BACKOFF_MULTIPLIER = 1.6;
 /** `JITTER` of `doc/connection-backoff.md`: a backoff is randomized by ±20 %. */
-export const RECONNECT_BACKOFF_JITTER = 0.2;
+export const BACKOFF_JITTER = 0.2;
 
-/** The largest delay Node's timers accept (2^31 − 1 ms); longer delays would fire at once. */
-const MAX_TIMER_DELAY_MS = 2_147_483_647;
+/** The largest delay Node's timers accept (2^31 − 1 ms). */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/**
+ * The un-jittered delay after `failures` failures (`doc/connection-backoff.md`):
+ * `min(initialMs × 1.6^failures, maxMs)`. Pure.
+ *
+ * @param failures failures since the last success (0 for the first retry).
+ * @param initialMs the first delay, ms.
+ * @param maxMs the cap, ms.
+ */
+export function backoffBaseMs(failures: number, initialMs: number, maxMs: number): number {
+  return Math.min(initialMs * Math.pow(BACKOFF_MULTIPLIER, failures), maxMs);
+}
+
+/**
+ * `delayMs` randomized by ±{@link BACKOFF_JITTER} (so the result may exceed a cap by 20 %, as the doc's
+ * algorithm does).
+ * @param random uniform numbers in [0, 1).
+ */
+export function jitter(delayMs: number, random: () => number): number {
+  return delayMs * (1 + BACKOFF_JITTER * (2 * random() - 1));
+}
 
 /** Validated reconnect parameters, all in milliseconds. */
 export interface ConnectionBackoffConfig {
@@ -25,11 +54,12 @@ export interface ConnectionBackoffConfig {
   readonly minConnectTimeoutMs: number;
 }
 
-/** The channel options that tune reconnect backoff; names match {@link SwitchyardChannelOptions}. */
-export type ConnectionBackoffOptions = Pick<
-  SwitchyardChannelOptions,
-  'initialReconnectBackoffMs' | 'maxReconnectBackoffMs' | 'minConnectTimeoutMs'
->;
+/** The channel options that tune reconnect backoff, in ms (names as in `SwitchyardChannelOptions`). */
+export interface ConnectionBackoffOptions {
+  readonly initialReconnectBackoffMs?: number;
+  readonly maxReconnectBackoffMs?: number;
+  readonly minConnectTimeoutMs?: number;
+}
 
 /**
  * Fill in the `doc/connection-backoff.md` defaults and validate the user's values.
@@ -41,12 +71,12 @@ export type ConnectionBackoffOptions = Pick<
  *   max backoff is below the initial backoff.
  */
 export function resolveConnectionBackoffConfig(options: ConnectionBackoffOptions = {}): ConnectionBackoffConfig {
-  const initialBackoffMs = positiveMs('initialReconnectBackoffMs', options.initialReconnectBackoffMs, DEFAULT_INITIAL_RECONNECT_BACKOFF_MS);
+  const initialBackoffMs = positiveMs('initialReconnectBackoffMs', options.initialReconnectBackoffMs, DEFAULT_INITIAL_BACKOFF_MS);
   const maxBackoffMs = positiveMs(
     'maxReconnectBackoffMs',
     options.maxReconnectBackoffMs,
     // An initial backoff above the default cap raises the default cap rather than failing.
-    Math.max(DEFAULT_MAX_RECONNECT_BACKOFF_MS, initialBackoffMs),
+    Math.max(DEFAULT_MAX_BACKOFF_MS, initialBackoffMs),
   );
   if (maxBackoffMs < initialBackoffMs) {
     throw new ConfigError('options.maxReconnectBackoffMs', `must be >= initialReconnectBackoffMs (${initialBackoffMs})`, maxBackoffMs);
@@ -74,7 +104,7 @@ export interface ConnectAttemptTiming {
   readonly connectTimeoutMs: number;
 }
 
-/** The reconnect backoff state of one subchannel. */
+/** The reconnect backoff state of one subchannel (or one health-check stream). */
 export interface ConnectionBackoff {
   /** Call when an attempt starts; returns its timing and advances the backoff for the attempt after it. */
   nextAttempt(): ConnectAttemptTiming;
@@ -83,32 +113,26 @@ export interface ConnectionBackoff {
 }
 
 /**
- * Reconnect backoff per grpc/grpc `doc/connection-backoff.md` (`ConnectWithBackoff`): the first
- * attempt after a reset waits `initialBackoffMs` (un-jittered, as in the doc's pseudocode); each later
- * one multiplies the un-jittered backoff by 1.6, caps it at `maxBackoffMs`, then jitters it by ±20 %
- * (so a delay may exceed the cap by up to 20 %, as the doc's algorithm does). Each attempt's connect
- * timeout is max(its backoff, `minConnectTimeoutMs`).
+ * Reconnect backoff per `doc/connection-backoff.md` (`ConnectWithBackoff`): the first attempt after a
+ * reset waits `initialBackoffMs` (un-jittered, as in the doc's pseudocode); each later one multiplies
+ * the un-jittered backoff by 1.6, caps it at `maxBackoffMs`, then jitters it by ±20 %. Each attempt's
+ * connect timeout is max(its backoff, `minConnectTimeoutMs`).
  *
  * @param config validated parameters (see {@link resolveConnectionBackoffConfig}).
  * @param random uniform numbers in [0, 1) for the jitter.
  */
 export function createConnectionBackoff(config: ConnectionBackoffConfig, random: () => number): ConnectionBackoff {
-  // The un-jittered backoff of the next attempt; undefined means "first attempt since a reset".
-  let current: number | undefined;
+  // Failed attempts since the last reset; -1 before the first attempt.
+  let failures = -1;
   return {
     nextAttempt() {
-      let backoffMs: number;
-      if (current === undefined) {
-        current = config.initialBackoffMs;
-        backoffMs = current;
-      } else {
-        current = Math.min(current * RECONNECT_BACKOFF_MULTIPLIER, config.maxBackoffMs);
-        backoffMs = current * (1 + RECONNECT_BACKOFF_JITTER * (2 * random() - 1));
-      }
+      failures++;
+      const base = backoffBaseMs(failures, config.initialBackoffMs, config.maxBackoffMs);
+      const backoffMs = failures === 0 ? base : jitter(base, random);
       return { backoffMs, connectTimeoutMs: Math.max(backoffMs, config.minConnectTimeoutMs) };
     },
     reset() {
-      current = undefined;
+      failures = -1;
     },
   };
 }

@@ -1,21 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Subchannel } from '../picker/types';
+import type { StreamSubchannel } from '../subchannel/types';
+import type { TransportStream } from '../transport/types';
 import type { AttemptKind } from './events';
 
-/** A grpc-js call object, as returned by `Channel.createCall`. */
-export type GrpcCall = ReturnType<grpc.ChannelInterface['createCall']>;
-type WriteCallback = NonNullable<Parameters<GrpcCall['sendMessageWithContext']>[0]['callback']>;
-
-/** A subchannel that can carry an attempt: what the call layer needs beyond the policy's view. */
-export interface AttemptSubchannel extends Subchannel {
-  /**
-   * Start a grpc-js call on this connection.
-   * @param method full method path, `/package.Service/Method`.
-   * @param deadline absolute (a `Date`, or ms since the epoch; `Infinity` for none).
-   * @param host the call's `:authority` override (grpc-js `CallOptions.host`), if any.
-   */
-  createCall(method: string, deadline: grpc.Deadline, host?: string): GrpcCall;
-}
+type WriteCallback = NonNullable<Parameters<TransportStream['sendMessageWithContext']>[0]['callback']>;
 
 /** Receives the events of the attempts it started. */
 export interface AttemptOwner {
@@ -32,8 +20,8 @@ interface Outgoing {
 }
 
 /**
- * One attempt of a call (gRFC A6): one grpc-js call on one subchannel, or a local failure when the pick
- * failed. It is the grpc-js listener of that call and forwards each event, tagged with itself, to the
+ * One attempt of a call (gRFC A6): one transport stream on one subchannel, or a local failure when the pick
+ * failed. It is the listener of that stream and forwards each event, tagged with itself, to the
  * call that owns it.
  *
  * Writes are passed down one at a time, the next after the previous one's write callback: a grpc-js
@@ -51,9 +39,9 @@ export class Attempt {
 
   constructor(
     private readonly owner: AttemptOwner,
-    readonly call: GrpcCall,
+    readonly call: TransportStream,
     /** Where the attempt went; undefined for a failed pick. */
-    readonly subchannel: AttemptSubchannel | undefined,
+    readonly subchannel: StreamSubchannel | undefined,
     /** 1-based; transparent retries keep the number of the attempt they replace. */
     readonly number: number,
     readonly kind: AttemptKind,
@@ -131,37 +119,4 @@ export class Attempt {
   onReceiveStatus(status: grpc.StatusObject): void {
     this.owner.onAttemptStatus(this, status);
   }
-}
-
-/**
- * A grpc-js call object for an attempt whose pick failed (the picker's `fail` result): it never touches
- * the network and ends with `status` on the next tick after `start`. grpc-js, too, treats a failed pick
- * as a processed attempt that the retry policy may retry (gRFC A6).
- */
-export function failedPickCall(code: grpc.status, details: string): GrpcCall {
-  let listener: Parameters<GrpcCall['start']>[1] | undefined;
-  let ended = false;
-  const end = (endCode: grpc.status, endDetails: string): void => {
-    if (ended || listener === undefined) return;
-    ended = true;
-    listener.onReceiveStatus({ code: endCode, details: endDetails, metadata: new grpc.Metadata() });
-  };
-  return {
-    start(_metadata, callListener) {
-      listener = callListener;
-      process.nextTick(end, code, details);
-    },
-    cancelWithStatus(cancelCode, cancelDetails) {
-      process.nextTick(end, cancelCode, cancelDetails);
-    },
-    getPeer: () => '',
-    sendMessageWithContext(context) {
-      if (context.callback !== undefined) process.nextTick(context.callback);
-    },
-    startRead() {},
-    halfClose() {},
-    getCallNumber: () => 0,
-    setCredentials() {},
-    getAuthContext: () => null,
-  };
 }

@@ -1,41 +1,24 @@
 import * as grpc from '@grpc/grpc-js';
-import type { EventEmitter } from 'node:events';
 import type { TimerHandle } from '../clock';
 import type { MethodConfig } from '../config/types';
-import type { PickArgs, PickResult, Subchannel } from '../picker/types';
-import type { RetryThrottle } from '../retry/throttle';
+import type { PickArgs, Subchannel } from '../picker/types';
+import type { CallPolicy, PolicyCall } from '../retry/call-policy';
+import { Hedger } from '../retry/hedger';
+import { Retrier } from '../retry/retrier';
 import { releaseCall, tryBuffer, type RetryBufferBudget, type RetryBufferCall } from '../retry/retry-buffer';
 import { currentCallContext, type CallContext } from '../deadline/context';
 import { deadlineFromGrpc } from '../deadline/deadline';
-import { Attempt, failedPickCall, type AttemptOwner, type AttemptSubchannel, type GrpcCall } from './attempt';
-import type { ChannelCounters } from './counters';
-import { Hedger } from '../retry/hedger';
+import type { StreamSubchannel } from '../subchannel/types';
+import { failedStream } from '../transport/failed-stream';
+import type { AttemptStatus, TransportStream } from '../transport/types';
+import { Attempt, type AttemptOwner } from './attempt';
+import type { CallHost, QueuedCall } from './call-host';
 import { CONTEXT_CANCELLED_DETAILS, inheritedDeadline, subscribeParentCancellation, type ParentCall } from './inheritance';
-import type { CallPolicy, PolicyCall } from '../retry/call-policy';
-import { Retrier } from '../retry/retrier';
-import type { AttemptKind, CommitReason, SwitchyardEvents } from './events';
-import type { NormalizedOptions } from '../channel/normalize-options';
+import type { AttemptKind, CommitReason } from './events';
 
 const { status: Status, connectivityState: State } = grpc;
-type MessageContext = Parameters<GrpcCall['sendMessageWithContext']>[0];
-type Listener = Parameters<GrpcCall['start']>[1];
-export type { ParentCall } from './inheritance';
-
-/** What a call needs from its channel. Internal. */
-export interface CallHost {
-  readonly options: NormalizedOptions;
-  readonly counters: ChannelCounters;
-  readonly events: EventEmitter<SwitchyardEvents>;
-  /** Read at each decision: a service config update may replace it. */
-  readonly throttle: RetryThrottle | undefined;
-  readonly retryBudget: RetryBufferBudget;
-  methodConfig(method: string): MethodConfig | undefined;
-  pick(call: ResilientCall): PickResult;
-  /** Park the call until the next picker; the host then calls `onPickerChanged`. */
-  queue(call: ResilientCall): void;
-  unqueue(call: ResilientCall): void;
-  failureReason(details: string): string;
-}
+type MessageContext = Parameters<TransportStream['sendMessageWithContext']>[0];
+type Listener = Parameters<TransportStream['start']>[1];
 
 /** An outgoing message kept for replay; `callback` only for a message that did not fit the buffer. */
 interface Buffered {
@@ -43,9 +26,6 @@ interface Buffered {
   readonly flags: number | undefined;
   readonly callback: MessageContext['callback'];
 }
-
-/** grpc-js marks how far a failed attempt got; not public API, so it is only a hint (absent = processed). */
-type Progress = 'NOT_STARTED' | 'REFUSED' | 'DROP' | 'PROCESSED' | undefined;
 
 /**
  * A call on a switchyard channel: the gRFC A6 state machine over one or more attempts.
@@ -64,7 +44,7 @@ type Progress = 'NOT_STARTED' | 'REFUSED' | 'DROP' | 'PROCESSED' | undefined;
  * Implements grpc-js's `Call` interface (what `Channel.createCall` returns), so grpc-js's `Client`,
  * interceptors and (de)serialization sit on top unchanged.
  */
-export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, PolicyCall {
+export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, PolicyCall<Attempt>, QueuedCall {
   /** PickArgs: the request metadata (set by `start`). */
   metadata!: grpc.Metadata;
   /** PickArgs: subchannels this call's earlier attempts used (only tracked with a retry or hedging policy, from the first attempt on). */
@@ -81,7 +61,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   private waitForReady = false;
   private config: MethodConfig | undefined;
   /** The method's retry or hedging policy, if any. */
-  private policy: CallPolicy | undefined;
+  private policy: CallPolicy<Attempt> | undefined;
   /** Attempts in flight; after the commit at most the committed one. */
   private readonly live: Attempt[] = [];
   private committed: Attempt | undefined;
@@ -124,7 +104,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
 
   start(metadata: grpc.Metadata, listener: Listener): void {
     const host = this.host;
-    const clock = host.options.clock;
+    const clock = host.clock;
     this.metadata = metadata;
     this.listener = listener;
     this.startedAt = clock.now();
@@ -227,7 +207,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.credentials = credentials;
   }
 
-  getAuthContext(): ReturnType<GrpcCall['getAuthContext']> {
+  getAuthContext(): ReturnType<TransportStream['getAuthContext']> {
     return (this.committed ?? this.lastAttempt)?.call.getAuthContext() ?? null;
   }
 
@@ -244,18 +224,18 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     if (this.done) return;
     const result = this.host.pick(this);
     if (result.type === 'complete') {
-      const subchannel = result.subchannel as AttemptSubchannel;
+      const subchannel = result.subchannel as StreamSubchannel;
       const state = subchannel.getState();
       if (state === State.READY) this.launch(subchannel, kind, undefined);
       // A pick that raced with a disconnect would never leave the client: wait for the policy's next
       // picker instead, as grpc-go and grpc-js do. A shut-down subchannel may never get one (closed channel).
       else if (state !== State.SHUTDOWN) this.waitForPicker(kind);
-      else this.launch(undefined, kind, failedPickCall(Status.UNAVAILABLE, this.host.failureReason(`${subchannel.key} is shut down`)));
+      else this.launch(undefined, kind, failedStream(Status.UNAVAILABLE, this.host.failureReason(`${subchannel.key} is shut down`)));
     } else if (result.type === 'queue' || (result.type === 'fail' && this.waitForReady)) {
       // A wait-for-ready call waits out a failing picker too.
       this.waitForPicker(kind);
     } else if (result.type === 'fail') {
-      this.launch(undefined, kind, failedPickCall(result.status.code, this.host.failureReason(result.status.details)));
+      this.launch(undefined, kind, failedStream(result.status.code, this.host.failureReason(result.status.details)));
     } else {
       // gRFC A6: a dropped call is never retried.
       this.finishLocally(result.status.code, result.status.details);
@@ -268,10 +248,10 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   }
 
   /** Start an attempt on `subchannel`, or, without one, the local failure `failed` of a failed pick. */
-  private launch(subchannel: AttemptSubchannel | undefined, kind: AttemptKind, failed: GrpcCall | undefined): void {
+  private launch(subchannel: StreamSubchannel | undefined, kind: AttemptKind, failed: TransportStream | undefined): void {
     const host = this.host;
     const number = kind === 'transparent' ? this.attemptCount : ++this.attemptCount;
-    const call = failed ?? subchannel!.createCall(this.method, this.deadline, this.authorityOverride);
+    const call = failed ?? subchannel!.createStream(this.method, this.deadline, this.authorityOverride);
     if (this.credentials !== undefined) call.setCredentials(this.credentials);
     const attempt = new Attempt(this, call, subchannel, number, kind);
     this.live.push(attempt);
@@ -336,7 +316,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     }
     // gRFC A6 "Transparent retries": never left the client → retry until the deadline; refused by the
     // server's transport → retry once. Neither counts as an attempt nor touches the throttle.
-    const progress = (status as { progress?: Progress }).progress;
+    const progress = (status as AttemptStatus).progress;
     if (progress === 'NOT_STARTED' || (progress === 'REFUSED' && !this.refusedRetried)) {
       if (progress === 'REFUSED') this.refusedRetried = true;
       this.emitAttempt(attempt, status, false);
@@ -424,7 +404,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
 
   private onDeadline(): void {
     this.deadlineTimer = undefined;
-    const elapsed = this.host.options.clock.now() - this.startedAt;
+    const elapsed = this.host.clock.now() - this.startedAt;
     this.finishLocally(Status.DEADLINE_EXCEEDED, `Deadline exceeded after ${elapsed} ms (${this.attemptCount} attempt(s))`);
   }
 
@@ -444,7 +424,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.done = true;
     if (attempt !== undefined && emit) this.emitAttempt(attempt, status, true);
     const host = this.host;
-    const clock = host.options.clock;
+    const clock = host.clock;
     if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     this.policy?.stop();

@@ -3,7 +3,7 @@ import { systemClock } from '../clock';
 import type { TimerHandle } from '../clock';
 import { ConfigError } from '../errors';
 import { createEtcd3Client, loadEtcdModules } from './etcd-client';
-import { etcdBackoffMs } from './etcd-backoff';
+import { backoffBaseMs, jitter } from '../backoff';
 import { validateCommon, validateEndpoints } from './etcd-options';
 import { parseEtcdAddr } from './etcd-record';
 
@@ -123,7 +123,7 @@ export async function register(options: EtcdRegistrationOptions): Promise<EtcdRe
   };
 
   const retryLater = (): void => {
-    const delay = etcdBackoffMs(failures++, settings.initialBackoffMs, settings.maxBackoffMs, Math.random);
+    const delay = jitter(backoffBaseMs(failures++, settings.initialBackoffMs, settings.maxBackoffMs), Math.random);
     timer = clock.setTimeout(() => {
       timer = undefined;
       if (closed) return;

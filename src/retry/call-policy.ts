@@ -1,14 +1,13 @@
-import * as grpc from '@grpc/grpc-js';
+import { status as Status, type StatusObject } from '@grpc/grpc-js';
+import type { Clock } from '../clock';
 import { parsePushback, PUSHBACK_STOP } from './pushback';
 import type { RetryThrottle } from './throttle';
-import type { Attempt } from '../call/attempt';
-import type { CallHost } from '../call/resilient-call';
 
 /**
- * What a call's retry or hedging policy ({@link CallPolicy}) sees of the call. Internal: implemented by
- * `ResilientCall`.
+ * What a call's retry or hedging state machine ({@link CallPolicy}) sees of the call. Implemented by
+ * the call engine (`ResilientCall`); `A` is its attempt type, opaque here.
  */
-export interface PolicyCall {
+export interface PolicyCall<A> {
   /** Full method path, `/package.Service/Method`. */
   readonly method: string;
   /** The call's effective deadline, absolute ms since the epoch (`Infinity` for none). */
@@ -22,21 +21,37 @@ export interface PolicyCall {
   /** Start a retry or a hedged attempt now (it may wait for a pick). */
   startPolicyAttempt(kind: 'retry' | 'hedge'): void;
   /** Emit the `attempt` event of a failure that is not (yet) the call's outcome. */
-  reportFailedAttempt(attempt: Attempt, status: grpc.StatusObject): void;
+  reportFailedAttempt(attempt: A, status: StatusObject): void;
   /** Commit to `attempt` and end the call with `status`; `reported`: its `attempt` event was emitted. */
-  endWith(attempt: Attempt, status: grpc.StatusObject, reported: boolean): void;
+  endWith(attempt: A, status: StatusObject, reported: boolean): void;
 }
 
-/** The retry policy or the hedging policy of one call (gRFC A6: a method has at most one). Internal. */
-export interface CallPolicy {
+/**
+ * What the retry and hedging state machines need from the channel: time, randomness, the throttle
+ * and two event sinks. Narrow on purpose, so `retry/` depends on nothing above it.
+ */
+export interface PolicyHost {
+  readonly clock: Clock;
+  /** Uniform numbers in [0, 1) for the backoff jitter. */
+  readonly random: () => number;
+  /** The channel's retry throttle (gRFC A6), read at each decision: a service config update may replace it. */
+  readonly throttle: RetryThrottle | undefined;
+  /** A retry or hedge the throttle refused: count it and emit `throttled`. */
+  onThrottled(method: string, kind: 'retry' | 'hedge'): void;
+  /** A retry was scheduled `delayMs` from now (`pushback`: the delay is the server's): emit `backoff`. */
+  onBackoff(method: string, nextAttempt: number, delayMs: number, pushback: boolean): void;
+}
+
+/** The retry policy or the hedging policy of one call (gRFC A6: a method has at most one). */
+export interface CallPolicy<A> {
   /** The original attempt was started. */
   start(): void;
   /** The call committed or ended: start nothing more, clear every timer. Idempotent. */
   stop(): void;
   /** An uncommitted attempt failed (not OK, not transparently retried): retry, hedge or end the call. */
-  onFailure(attempt: Attempt, status: grpc.StatusObject): void;
+  onFailure(attempt: A, status: StatusObject): void;
   /** The status of an OK or committed attempt, for retry throttling. */
-  recordOutcome(status: grpc.StatusObject): void;
+  recordOutcome(status: StatusObject): void;
 }
 
 /**
@@ -44,19 +59,8 @@ export interface CallPolicy {
  * not see (OK, or committed before failing): a success adds `tokenRatio`; a code in `codes` (retryable or
  * non-fatal) or a "do not retry" pushback costs one token.
  */
-export function recordThrottleOutcome(
-  throttle: RetryThrottle | undefined,
-  codes: ReadonlySet<grpc.status>,
-  status: grpc.StatusObject,
-): void {
+export function recordThrottleOutcome(throttle: RetryThrottle | undefined, codes: ReadonlySet<Status>, status: StatusObject): void {
   if (throttle === undefined) return;
-  if (status.code === grpc.status.OK) throttle.recordSuccess();
+  if (status.code === Status.OK) throttle.recordSuccess();
   else if (codes.has(status.code) || parsePushback(status.metadata) === PUSHBACK_STOP) throttle.recordFailure();
-}
-
-/** Count a retry or hedge the throttle refused, and emit the `throttled` event. */
-export function reportThrottled(host: CallHost, method: string, kind: 'retry' | 'hedge'): void {
-  host.counters.throttled++;
-  const events = host.events;
-  if (events.listenerCount('throttled') > 0) events.emit('throttled', { method, kind, tokens: host.throttle?.tokens ?? 0 });
 }

@@ -1,11 +1,9 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { StatusObject } from '@grpc/grpc-js';
 import type { Clock, TimerHandle } from '../clock';
 import type { HedgingPolicy } from '../config/types';
 import { hedgeStartBlocker, onHedgeFailure } from './hedge-decision';
 import { parsePushback } from './pushback';
-import type { Attempt } from '../call/attempt';
-import type { CallHost } from '../call/resilient-call';
-import { recordThrottleOutcome, reportThrottled, type CallPolicy, type PolicyCall } from './call-policy';
+import { recordThrottleOutcome, type CallPolicy, type PolicyCall, type PolicyHost } from './call-policy';
 
 /**
  * The hedging half of a call's gRFC A6 state machine ("Hedging Policy"): when to send the next hedged
@@ -19,22 +17,22 @@ import { recordThrottleOutcome, reportThrottled, type CallPolicy, type PolicyCal
  *   response headers) wins: the call commits and cancels the others (done by the call).
  * - With nothing left in flight or to come, the call ends with the last non-fatal failure.
  */
-export class Hedger implements CallPolicy {
+export class Hedger<A> implements CallPolicy<A> {
   private timer: TimerHandle | undefined;
   private stopped = false;
-  private lastFailure: Attempt | undefined;
-  private lastStatus: grpc.StatusObject | undefined;
+  private lastFailure: A | undefined;
+  private lastStatus: StatusObject | undefined;
   private readonly clock: Clock;
 
   constructor(
-    private readonly call: PolicyCall,
+    private readonly call: PolicyCall<A>,
     private readonly policy: HedgingPolicy,
-    private readonly host: CallHost,
+    private readonly host: PolicyHost,
   ) {
-    this.clock = host.options.clock;
+    this.clock = host.clock;
   }
 
-  recordOutcome(status: grpc.StatusObject): void {
+  recordOutcome(status: StatusObject): void {
     recordThrottleOutcome(this.host.throttle, this.policy.nonFatalStatusCodes, status);
   }
 
@@ -49,7 +47,7 @@ export class Hedger implements CallPolicy {
     this.clearTimer();
   }
 
-  onFailure(attempt: Attempt, status: grpc.StatusObject): void {
+  onFailure(attempt: A, status: StatusObject): void {
     const call = this.call;
     const outcome = onHedgeFailure(this.policy, status.code, parsePushback(status.metadata), this.host.throttle);
     if (outcome === 'fatal') {
@@ -92,7 +90,7 @@ export class Hedger implements CallPolicy {
       return true;
     }
     if (blocker === 'throttled') {
-      reportThrottled(this.host, call.method, 'hedge');
+      this.host.onThrottled(call.method, 'hedge');
       this.stop();
     }
     return false;

@@ -1,11 +1,9 @@
-import type * as grpc from '@grpc/grpc-js';
+import type { StatusObject } from '@grpc/grpc-js';
 import type { TimerHandle } from '../clock';
 import type { RetryPolicy } from '../config/types';
 import { decideRetry } from './decision';
 import { parsePushback } from './pushback';
-import type { Attempt } from '../call/attempt';
-import type { CallHost } from '../call/resilient-call';
-import { recordThrottleOutcome, reportThrottled, type CallPolicy, type PolicyCall } from './call-policy';
+import { recordThrottleOutcome, type CallPolicy, type PolicyCall, type PolicyHost } from './call-policy';
 
 /**
  * The retry half of a call's gRFC A6 state machine ("Retry Policy"): after a failed uncommitted
@@ -15,14 +13,14 @@ import { recordThrottleOutcome, reportThrottled, type CallPolicy, type PolicyCal
  * attempt's status at once). A pushback restarts the backoff sequence (A6 "Pushback"). One per call
  * with a retry policy.
  */
-export class Retrier implements CallPolicy {
+export class Retrier<A> implements CallPolicy<A> {
   private retriesSinceReset = 0;
   private timer: TimerHandle | undefined;
 
   constructor(
-    private readonly call: PolicyCall,
+    private readonly call: PolicyCall<A>,
     private readonly policy: RetryPolicy,
-    private readonly host: CallHost,
+    private readonly host: PolicyHost,
   ) {}
 
   /** Nothing to do: retries start only after a failure. */
@@ -30,33 +28,30 @@ export class Retrier implements CallPolicy {
 
   stop(): void {
     if (this.timer === undefined) return;
-    this.host.options.clock.clearTimeout(this.timer);
+    this.host.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
-  recordOutcome(status: grpc.StatusObject): void {
+  recordOutcome(status: StatusObject): void {
     recordThrottleOutcome(this.host.throttle, this.policy.retryableStatusCodes, status);
   }
 
-  onFailure(attempt: Attempt, status: grpc.StatusObject): void {
+  onFailure(attempt: A, status: StatusObject): void {
     const { call, host } = this;
-    const { clock, random } = host.options;
+    const { clock, random } = host;
     const pushback = parsePushback(status.metadata);
     const decision = decideRetry({
       policy: this.policy, code: status.code, attempts: call.attemptsStarted(), committed: false, pushback,
       retriesSinceReset: this.retriesSinceReset, throttle: host.throttle, deadline: call.deadline, now: clock.now(), random,
     });
     if (typeof decision !== 'number') {
-      if (decision === 'throttled') reportThrottled(host, call.method, 'retry');
+      if (decision === 'throttled') host.onThrottled(call.method, 'retry');
       call.endWith(attempt, status, false);
       return;
     }
     this.retriesSinceReset = pushback >= 0 ? 0 : this.retriesSinceReset + 1;
     call.reportFailedAttempt(attempt, status);
-    const events = host.events;
-    if (events.listenerCount('backoff') > 0) {
-      events.emit('backoff', { method: call.method, nextAttempt: call.attemptsStarted() + 1, delayMs: decision, pushback: pushback >= 0 });
-    }
+    host.onBackoff(call.method, call.attemptsStarted() + 1, decision, pushback >= 0);
     this.timer = clock.setTimeout(() => {
       this.timer = undefined;
       call.startPolicyAttempt('retry');

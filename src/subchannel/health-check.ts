@@ -1,9 +1,8 @@
-import { connectivityState, status as grpcStatus, type Deadline, type StatusObject } from '@grpc/grpc-js';
+import { connectivityState, status as grpcStatus, type StatusObject } from '@grpc/grpc-js';
 import { notifyStateListeners } from './state-listeners';
 import type { Clock, TimerHandle } from '../clock';
 import type { ConnectivityState, SubchannelStateListener } from '../picker/types';
 import type { Address } from '../resolver/types';
-import type { AttemptSubchannel } from '../call/attempt';
 import {
   createConnectionBackoff,
   resolveConnectionBackoffConfig,
@@ -13,12 +12,13 @@ import {
 } from '../backoff';
 import { ServingStatus, servingStatusName } from './health-proto';
 import { startHealthWatch, type HealthWatch } from './health-watch';
-import type { GrpcCall } from '../transport/grpc-js/channel-options';
+import type { TransportStream } from '../transport/types';
+import type { StreamSubchannel } from './types';
 
 const { CONNECTING, READY, TRANSIENT_FAILURE, SHUTDOWN } = connectivityState;
 
 /** What {@link HealthCheckedSubchannel} needs. */
-export interface HealthCheckedSubchannelOptions<S extends AttemptSubchannel> {
+export interface HealthCheckedSubchannelOptions<S extends StreamSubchannel> {
   /** The pooled connection to wrap (a `ChannelSubchannel`); the wrapper never shuts it down. */
   readonly inner: S;
   /** `healthCheckConfig.serviceName` of the service config (gRFC A17); `""` asks for the server's overall health. */
@@ -57,7 +57,7 @@ export interface HealthCheckedSubchannelOptions<S extends AttemptSubchannel> {
  * {@link HealthCheckedSubchannel.dispose} when the policy releases it, then release `inner` to its pool.
  * Listeners are called synchronously, with this wrapper as the subchannel.
  */
-export class HealthCheckedSubchannel<S extends AttemptSubchannel = AttemptSubchannel> implements AttemptSubchannel {
+export class HealthCheckedSubchannel<S extends StreamSubchannel = StreamSubchannel> implements StreamSubchannel {
   /** The wrapped pooled subchannel (give it back to the pool after {@link dispose}). */
   readonly inner: S;
   /** The connection's address (copied from `inner`). */
@@ -119,9 +119,9 @@ export class HealthCheckedSubchannel<S extends AttemptSubchannel = AttemptSubcha
     this.listeners.delete(listener);
   }
 
-  /** Forwarded to the connection (see `ChannelSubchannel.createCall`); the call layer's per-attempt path. */
-  createCall(method: string, deadline: Deadline, host?: string): GrpcCall {
-    return this.inner.createCall(method, deadline, host);
+  /** Forwarded to the connection (see `StreamSubchannel.createStream`); the call layer's per-attempt path. */
+  createStream(method: string, deadline: number, host?: string): TransportStream {
+    return this.inner.createStream(method, deadline, host);
   }
 
   /**

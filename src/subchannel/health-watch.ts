@@ -1,5 +1,5 @@
 import { Metadata, status as grpcStatus, type StatusObject } from '@grpc/grpc-js';
-import type { AttemptSubchannel } from '../call/attempt';
+import type { StreamSubchannel } from './types';
 import { HEALTH_WATCH_METHOD, decodeHealthCheckResponse, encodeHealthCheckRequest } from './health-proto';
 
 /** What one running `Watch` stream reports. Never called after {@link HealthWatch.cancel}. */
@@ -27,9 +27,9 @@ export interface HealthWatch {
  * @param serviceName `HealthCheckRequest.service` (may be `""`: the server's overall health).
  * @param handlers receives the responses and the final status, asynchronously.
  */
-export function startHealthWatch(subchannel: AttemptSubchannel, serviceName: string, handlers: HealthWatchHandlers): HealthWatch {
+export function startHealthWatch(subchannel: StreamSubchannel, serviceName: string, handlers: HealthWatchHandlers): HealthWatch {
   let active = true;
-  const call = subchannel.createCall(HEALTH_WATCH_METHOD, Infinity);
+  const call = subchannel.createStream(HEALTH_WATCH_METHOD, Infinity);
   call.start(new Metadata(), {
     onReceiveMetadata() {},
     onReceiveMessage(message: Buffer) {

@@ -1,28 +1,29 @@
-import { Metadata, status, type InterceptingListener } from '@grpc/grpc-js';
-import type { GrpcCall } from './grpc-js/channel-options';
+import { Metadata, type InterceptingListener, type status } from '@grpc/grpc-js';
+import type { AttemptProgress, AttemptStatus, TransportStream } from './types';
 
 /**
- * A grpc-js call object that never touches the network and ends with `UNAVAILABLE: details` once
- * started (asynchronously, as a real call would). A subchannel returns it from `createCall` when it has
- * no connection (the picker raced with a disconnect): the attempt never left the client, which gRFC A6
- * treats as eligible for transparent retry, so its status carries `progress: 'NOT_STARTED'`.
+ * A stream that never touches the network and ends with `code: details` once started (on the next
+ * tick, as a real stream would). Used for an attempt whose pick failed (the picker's `fail` result: a
+ * processed attempt the retry policy may retry, gRFC A6) and for a pick that raced with a disconnect
+ * (`progress: 'NOT_STARTED'`: never left the client, so A6 retries it transparently).
  *
- * `cancelWithStatus` before the status is delivered replaces it, as cancelling a real call does.
+ * `cancelWithStatus` before the status is delivered replaces it, as cancelling a real stream does.
+ * A write completes without error: the status carries the failure (as grpc-js does).
  *
+ * @param code the gRPC status code.
  * @param details the status message, e.g. `subchannel 127.0.0.1:50051 is not READY (IDLE)`.
- * @param peer what `getPeer()` returns (the subchannel's address key).
+ * @param progress how far the attempt got, if not processed.
+ * @param peer what `getPeer()` returns.
  */
-export function createFailedCall(details: string, peer: string): GrpcCall {
+export function failedStream(code: status, details: string, progress?: AttemptProgress, peer = ''): TransportStream {
   let listener: InterceptingListener | undefined;
-  let code: status = status.UNAVAILABLE;
-  let message = details;
+  const final: AttemptStatus = { code, details, metadata: new Metadata() };
+  if (progress !== undefined) final.progress = progress;
   let delivered = false;
-  const deliver = () => {
+  const deliver = (): void => {
     if (delivered || listener === undefined) return;
     delivered = true;
-    // gRFC A6 "Transparent Retries": labelled as never sent (see `annotateAttemptStatus`).
-    const status = { code, details: message, metadata: new Metadata(), progress: 'NOT_STARTED' };
-    listener.onReceiveStatus(status);
+    listener.onReceiveStatus(final);
   };
   return {
     start(_metadata, callListener) {
@@ -31,12 +32,11 @@ export function createFailedCall(details: string, peer: string): GrpcCall {
     },
     cancelWithStatus(cancelCode, cancelDetails) {
       if (delivered) return;
-      code = cancelCode;
-      message = cancelDetails;
+      final.code = cancelCode;
+      final.details = cancelDetails;
     },
     getPeer: () => peer,
     sendMessageWithContext(context) {
-      // Like grpc-js, complete the write without an error: the call's status carries the failure.
       if (context.callback !== undefined) process.nextTick(context.callback);
     },
     startRead() {},

@@ -6,18 +6,20 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { Metadata, connectivityState, type StatusObject } from '@grpc/grpc-js';
-import type { AttemptSubchannel, GrpcCall } from '../../src/call/attempt';
-import { ResilientCall, type CallHost } from '../../src/call/resilient-call';
+import { ResilientCall } from '../../src/call/resilient-call';
+import type { CallHost, QueuedCall } from '../../src/call/call-host';
+import type { StreamSubchannel } from '../../src/subchannel/types';
+import type { TransportStream } from '../../src/transport/types';
+import { systemClock } from '../../src/clock';
 import { ChannelCounters } from '../../src/call/counters';
 import type { AttemptEvent, BackoffEvent, CommitEvent, SwitchyardEvents, ThrottledEvent } from '../../src/call/events';
-import { normalizeOptions } from '../../src/channel/normalize-options';
 import type { HedgingPolicy, MethodConfig, RetryPolicy } from '../../src/config/types';
-import type { ConnectivityState, PickResult } from '../../src/picker/types';
+import type { ConnectivityState, PickArgs, PickResult } from '../../src/picker/types';
 import { createRetryBufferBudget } from '../../src/retry/retry-buffer';
 import { RetryThrottle } from '../../src/retry/throttle';
 
-type Listener = Parameters<GrpcCall['start']>[1];
-type WriteCallback = NonNullable<Parameters<GrpcCall['sendMessageWithContext']>[0]['callback']>;
+type Listener = Parameters<TransportStream['start']>[1];
+type WriteCallback = NonNullable<Parameters<TransportStream['sendMessageWithContext']>[0]['callback']>;
 
 export const METHOD = '/test.Svc/Method';
 export const { status: Status } = grpc;
@@ -27,8 +29,8 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** A grpc-js call object the test drives: it records what the call layer does and replays server events. */
-export class FakeGrpcCall implements GrpcCall {
+/** A transport stream the test drives: it records what the call layer does and replays server events. */
+export class FakeStream implements TransportStream {
   metadata: Metadata | undefined;
   listener: Listener | undefined;
   readonly writes: Array<{ message: Buffer; flags: number | undefined }> = [];
@@ -45,7 +47,7 @@ export class FakeGrpcCall implements GrpcCall {
   constructor(
     readonly subchannel: FakeSubchannel,
     readonly method: string,
-    readonly deadline: grpc.Deadline,
+    readonly deadline: number,
     readonly host: string | undefined,
   ) {}
 
@@ -119,21 +121,21 @@ export class FakeGrpcCall implements GrpcCall {
   }
 }
 
-/** A subchannel that creates {@link FakeGrpcCall}s; READY unless the test says otherwise. */
-export class FakeSubchannel implements AttemptSubchannel {
+/** A subchannel that creates {@link FakeStream}s; READY unless the test says otherwise. */
+export class FakeSubchannel implements StreamSubchannel {
   readonly address: { host: string; port: number };
   state: ConnectivityState = connectivityState.READY;
 
   constructor(
     readonly key: string,
-    private readonly created: FakeGrpcCall[],
+    private readonly created: FakeStream[],
   ) {
     const [host, port] = key.split(':');
     this.address = { host: host!, port: Number(port) };
   }
 
-  createCall(method: string, deadline: grpc.Deadline, host?: string): GrpcCall {
-    const call = new FakeGrpcCall(this, method, deadline, host);
+  createStream(method: string, deadline: number, host?: string): TransportStream {
+    const call = new FakeStream(this, method, deadline, host);
     this.created.push(call);
     return call;
   }
@@ -162,18 +164,19 @@ export interface HostEvents {
  * it can), unless `pickResult` scripts the answer. Queued calls wait for {@link FakeHost.publishPicker}.
  */
 export class FakeHost implements CallHost {
-  readonly options = normalizeOptions({ random: () => 0.5 });
+  readonly clock = systemClock;
+  random = (): number => 0.5;
   readonly counters = new ChannelCounters();
   readonly events = new EventEmitter<SwitchyardEvents>();
   readonly retryBudget = createRetryBufferBudget(1024, 4096);
   throttle: RetryThrottle | undefined;
   config: MethodConfig | undefined;
   /** Every attempt call created, in order. */
-  readonly calls: FakeGrpcCall[] = [];
+  readonly calls: FakeStream[] = [];
   readonly subchannels: FakeSubchannel[];
-  readonly queued = new Set<ResilientCall>();
+  readonly queued = new Set<QueuedCall>();
   readonly recorded: HostEvents = { attempts: [], backoffs: [], commits: [], throttled: [] };
-  pickResult: ((call: ResilientCall) => PickResult) | undefined;
+  pickResult: ((call: PickArgs) => PickResult) | undefined;
   picks = 0;
   private next = 0;
 
@@ -189,7 +192,7 @@ export class FakeHost implements CallHost {
     return this.config;
   }
 
-  pick(call: ResilientCall): PickResult {
+  pick(call: PickArgs): PickResult {
     this.picks++;
     if (this.pickResult !== undefined) return this.pickResult(call);
     const n = this.subchannels.length;
@@ -199,16 +202,25 @@ export class FakeHost implements CallHost {
     return { type: 'complete', subchannel: chosen };
   }
 
-  queue(call: ResilientCall): void {
+  queue(call: QueuedCall): void {
     this.queued.add(call);
   }
 
-  unqueue(call: ResilientCall): void {
+  unqueue(call: QueuedCall): void {
     this.queued.delete(call);
   }
 
   failureReason(details: string): string {
     return `fake-target: ${details}`;
+  }
+
+  onThrottled(method: string, kind: 'retry' | 'hedge'): void {
+    this.counters.throttled++;
+    this.events.emit('throttled', { method, kind, tokens: this.throttle?.tokens ?? 0 });
+  }
+
+  onBackoff(method: string, nextAttempt: number, delayMs: number, pushback: boolean): void {
+    this.events.emit('backoff', { method, nextAttempt, delayMs, pushback });
   }
 
   /** A new picker: every queued call picks again (with `pickResult` cleared unless `keep`). */
@@ -220,7 +232,7 @@ export class FakeHost implements CallHost {
   }
 
   /** The most recent attempt call. */
-  last(): FakeGrpcCall {
+  last(): FakeStream {
     const call = this.calls.at(-1);
     if (call === undefined) throw new Error('no attempt yet');
     return call;

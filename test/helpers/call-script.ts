@@ -5,7 +5,7 @@
  */
 import { Metadata } from '@grpc/grpc-js';
 import type sinon from 'sinon';
-import { FakeHost, flush, startCall, type FakeGrpcCall, type RecordingListener } from './call-fakes';
+import { FakeHost, flush, startCall, type FakeStream, type RecordingListener } from './call-fakes';
 
 /** What the fake server does with one attempt. */
 export interface ServerReply {
@@ -42,7 +42,7 @@ export async function runScriptedCall(
 ): Promise<ScriptedCall> {
   const { listener } = startCall(host, { deadline });
   const serverTimers: ReturnType<typeof setTimeout>[] = [];
-  const answer = (call: FakeGrpcCall, reply: ServerReply): void => {
+  const answer = (call: FakeStream, reply: ServerReply): void => {
     if (call.ended) return;
     if (reply.headersFirst) call.respondHeaders(new Metadata());
     const trailers = new Metadata();

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConnectionBackoffConfig, type ConnectionBackoffOptions } from '../../src/backoff';
+import { grpcJsTransport } from '../../src/transport/grpc-js/transport';
 import { ChannelSubchannel } from '../../src/subchannel/subchannel';
 import { systemClock } from '../../src/clock';
 import { AUTHORITY_METHOD, authorityService, waitForSubchannelState } from '../helpers/subchannel-helpers';
@@ -25,6 +26,7 @@ async function startServer(port = 0, host = '127.0.0.1'): Promise<{ server: grpc
 
 function makeSubchannel(port: number, backoff: ConnectionBackoffOptions = {}, host = '127.0.0.1'): ChannelSubchannel {
   return new ChannelSubchannel({
+    transport: grpcJsTransport,
     address: { host, port },
     credentials: grpc.credentials.createInsecure(),
     channelOptions: {},
@@ -40,14 +42,14 @@ const waitForState = waitForSubchannelState;
 /** One unary call through `createCall`, driving grpc-js's call object directly like the call layer does. */
 function unary(subchannel: ChannelSubchannel): Promise<{ status: grpc.StatusObject; reply?: string }> {
   return new Promise((resolve) => {
-    const call = subchannel.createCall(METHOD, Date.now() + 5_000);
+    const call = subchannel.createStream(METHOD, Date.now() + 5_000);
     let reply: string | undefined;
     call.start(new grpc.Metadata(), {
       onReceiveMetadata() {},
       onReceiveMessage(message: Buffer) {
         reply = message.toString();
       },
-      onReceiveStatus(status) {
+      onReceiveStatus(status: grpc.StatusObject) {
         resolve({ status, reply });
       },
     });

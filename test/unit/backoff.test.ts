@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   createConnectionBackoff,
   resolveConnectionBackoffConfig,
-  DEFAULT_INITIAL_RECONNECT_BACKOFF_MS,
-  DEFAULT_MAX_RECONNECT_BACKOFF_MS,
+  DEFAULT_INITIAL_BACKOFF_MS,
+  DEFAULT_MAX_BACKOFF_MS,
   DEFAULT_MIN_CONNECT_TIMEOUT_MS,
 } from '../../src/backoff';
 import { ConfigError } from '../../src/errors';
@@ -13,7 +13,7 @@ const defaults = resolveConnectionBackoffConfig();
 describe('resolveConnectionBackoffConfig', () => {
   it('uses the doc/connection-backoff.md parameters by default', () => {
     expect(defaults).toEqual({ initialBackoffMs: 1_000, maxBackoffMs: 120_000, minConnectTimeoutMs: 20_000 });
-    expect([DEFAULT_INITIAL_RECONNECT_BACKOFF_MS, DEFAULT_MAX_RECONNECT_BACKOFF_MS, DEFAULT_MIN_CONNECT_TIMEOUT_MS]).toEqual([
+    expect([DEFAULT_INITIAL_BACKOFF_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_MIN_CONNECT_TIMEOUT_MS]).toEqual([
       1_000, 120_000, 20_000,
     ]);
   });

@@ -1,12 +1,5 @@
 import { status as Status, type InterceptingListener, type StatusObject } from '@grpc/grpc-js';
-import type { GrpcCall } from './channel-options';
-
-/**
- * How far an attempt got, in gRFC A6's terms ("Transparent Retries"): `NOT_STARTED` never left the
- * client, `REFUSED` reached the server's HTTP/2 layer but not the application. The call layer reads it
- * from the status object's `progress` field (absent = processed by the server).
- */
-export type AttemptProgress = 'NOT_STARTED' | 'REFUSED';
+import type { AttemptProgress, TransportStream } from '../types';
 
 /** grpc-js 1.14's status details for a stream the server refused with RST_STREAM(REFUSED_STREAM). */
 export const REFUSED_STREAM_DETAILS = 'Stream refused by server';
@@ -40,7 +33,7 @@ export const STREAM_START_FAILED_PREFIX = 'Failed to start HTTP/2 stream';
  * @param closedLocally true once switchyard closed that grpc-js channel (connection lost or shut down).
  * @returns the same call object, whose status may carry `progress` and has an integer code >= 0.
  */
-export function annotateAttemptStatus(call: GrpcCall, closedLocally: () => boolean): GrpcCall {
+export function annotateAttemptStatus(call: TransportStream, closedLocally: () => boolean): TransportStream {
   const start = call.start.bind(call);
   call.start = (metadata, listener: InterceptingListener) => {
     let headers = false;

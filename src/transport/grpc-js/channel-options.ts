@@ -1,9 +1,6 @@
 import { isIPv6 } from 'node:net';
 import { Channel, type ChannelCredentials, type ChannelInterface, type ChannelOptions } from '@grpc/grpc-js';
 
-/** grpc-js's opaque call object, as returned by `Channel#createCall` (used by `Client` and interceptors). */
-export type GrpcCall = ReturnType<ChannelInterface['createCall']>;
-
 /** The part of grpc-js's public `Channel` a subchannel uses. Tests substitute a fake. */
 export type GrpcChannelLike = Pick<ChannelInterface, 'getConnectivityState' | 'watchConnectivityState' | 'createCall' | 'close'>;
 

@@ -88,12 +88,12 @@ describe('retry buffer', () => {
   });
 
   it('passes the next message down only after the previous write completed', async () => {
-    host.subchannels[0]!.createCall = ((orig) =>
+    host.subchannels[0]!.createStream = ((orig) =>
       function (this: unknown, ...args: Parameters<typeof orig>) {
         const c = orig.apply(host.subchannels[0], args);
         (c as unknown as { autoCompleteWrites: boolean }).autoCompleteWrites = false;
         return c;
-      })(host.subchannels[0]!.createCall.bind(host.subchannels[0]));
+      })(host.subchannels[0]!.createStream.bind(host.subchannels[0]));
     const { call } = startCall(host, { unary: false });
     call.sendMessageWithContext({}, Buffer.from('a'));
     call.sendMessageWithContext({}, Buffer.from('b'));

@@ -44,7 +44,7 @@ describe('backoff', () => {
 
   it('applies ±20 % jitter', async () => {
     host.config = { retryPolicy: retryPolicy({ initialBackoffMs: 100 }) };
-    (host.options as { random: () => number }).random = () => 0;
+    (host as { random: () => number }).random = () => 0;
     startCall(host);
     host.last().end(Status.UNAVAILABLE);
     await clock.tickAsync(79);

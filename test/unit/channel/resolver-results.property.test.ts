@@ -143,15 +143,20 @@ describe('an address that breaks the Address contract', () => {
         let created = 0;
         const subchannel = new ChannelSubchannel({
           address,
+          transport: {
+            name: 'never',
+            unsupportedCredentials: () => undefined,
+            checkChannelOptions() {},
+            connect() {
+              created++;
+              throw new Error('no connection may be attempted');
+            },
+          },
           credentials: grpc.credentials.createInsecure(),
           channelOptions: {},
           authority: 'svc.test',
           clock: frozenClock,
           random: () => 0.5,
-          createGrpcChannel: () => {
-            created++;
-            throw new Error('no connection may be attempted');
-          },
         });
         subchannel.connect();
         expect(subchannel.getState()).toBe(connectivityState.TRANSIENT_FAILURE);
@@ -188,8 +193,6 @@ describe('a custom resolver reporting a malformed update', () => {
     fc.record({ endpoints: fc.array(fc.oneof(fc.constant(null), fc.constant({}), fc.constant({ addresses: null }), fc.constant({ addresses: [null] })), { minLength: 1, maxLength: 3 }) }),
   );
 
-  // Fails today: SwitchyardChannel.onResolverUpdate hands the update to the policy unchecked, so the
-  // policy's TypeError is thrown into the resolver (reported to the lead; remove `.fails` with the fix).
   it('is reported as a resolver error (channel TRANSIENT_FAILURE, `error` event), never thrown into the resolver', () => {
     fc.assert(
       fc.property(malformed, (update) => {

@@ -1,7 +1,7 @@
 import { Metadata, connectivityState, status, type InterceptingListener } from '@grpc/grpc-js';
 import sinon from 'sinon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AttemptSubchannel } from '../../../src/call/attempt';
+import type { StreamSubchannel } from '../../../src/subchannel/types';
 import { HealthCheckedSubchannel } from '../../../src/subchannel/health-check';
 import {
   HEALTH_WATCH_METHOD,
@@ -10,7 +10,7 @@ import {
   encodeHealthCheckRequest,
   servingStatusName,
 } from '../../../src/subchannel/health-proto';
-import type { GrpcCall } from '../../../src/transport/grpc-js/channel-options';
+import type { TransportStream as GrpcCall } from '../../../src/transport/types';
 import { systemClock } from '../../../src/clock';
 import type { ConnectivityState } from '../../../src/picker/types';
 import { FakeSubchannel } from '../../helpers/fake-subchannel';
@@ -57,9 +57,9 @@ class FakeCall implements GrpcCall {
 }
 
 /** A pooled-subchannel stand-in whose `createCall` hands out {@link FakeCall}s. */
-class FakeInner extends FakeSubchannel implements AttemptSubchannel {
+class FakeInner extends FakeSubchannel implements StreamSubchannel {
   readonly calls: FakeCall[] = [];
-  createCall(method: string, deadline: unknown): GrpcCall {
+  createStream(method: string, deadline: unknown): GrpcCall {
     const call = new FakeCall(method, deadline);
     this.calls.push(call);
     return call;
@@ -129,7 +129,7 @@ describe('HealthCheckedSubchannel', () => {
     expect(inner.connectCalls).toBe(1);
     expect(wrapper.getState()).toBe(CONNECTING);
     inner.ready();
-    const call = wrapper.createCall('/a.B/C', 1234, 'host');
+    const call = wrapper.createStream('/a.B/C', 1234, 'host');
     expect(inner.lastCall).toBe(call);
     expect((call as FakeCall).method).toBe('/a.B/C');
   });

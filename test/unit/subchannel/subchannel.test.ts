@@ -3,7 +3,9 @@ import sinon from 'sinon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveConnectionBackoffConfig, type ConnectionBackoffConfig } from '../../../src/backoff';
 import { ChannelSubchannel } from '../../../src/subchannel/subchannel';
-import type { GrpcCall, GrpcChannelLike } from '../../../src/transport/grpc-js/channel-options';
+import type { GrpcChannelLike } from '../../../src/transport/grpc-js/channel-options';
+import { createGrpcJsTransport } from '../../../src/transport/grpc-js/transport';
+import type { TransportStream as GrpcCall } from '../../../src/transport/types';
 import { systemClock } from '../../../src/clock';
 import type { ConnectivityState, Subchannel } from '../../../src/picker/types';
 
@@ -99,11 +101,11 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
       clock: systemClock,
       random: () => 0.5,
       backoff,
-      createGrpcChannel: (target, _credentials, options) => {
+      transport: createGrpcJsTransport((target, _credentials, options) => {
         const channel = new FakeGrpcChannel(target, options);
         channels.push(channel);
         return channel;
-      },
+      }),
     });
     subchannel.addStateListener((sub: Subchannel, previous, next, error) => {
       expect(sub).toBe(subchannel);
@@ -123,7 +125,6 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
     });
     expect(subchannel.getState()).toBe(IDLE);
     expect(subchannel.key).toBe('127.0.0.1:50051');
-    expect(subchannel.getPeer()).toBe('127.0.0.1:50051');
     expect(channels).toHaveLength(0);
     subchannel.connect();
     expect(subchannel.getState()).toBe(CONNECTING);
@@ -154,8 +155,8 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
       { previous: IDLE, next: CONNECTING, error: undefined },
       { previous: CONNECTING, next: READY, error: undefined },
     ]);
-    subchannel.createCall('/svc/Method', 12_345);
-    subchannel.createCall('/svc/Other', Infinity, 'override.test:443');
+    subchannel.createStream('/svc/Method', 12_345);
+    subchannel.createStream('/svc/Other', Infinity, 'override.test:443');
     expect(last().calls).toEqual([
       { method: '/svc/Method', deadline: 12_345, host: null },
       { method: '/svc/Other', deadline: Infinity, host: 'override.test:443' },
@@ -297,17 +298,17 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
     subchannel.shutdown();
   });
 
-  it('says "failed" when grpc-js gives no reason', async () => {
+  it('says so when grpc-js gives no reason', async () => {
     const subchannel = make();
     subchannel.connect();
     last().failureDetails = 'something else';
     last().setState(TRANSIENT_FAILURE);
     await flush();
-    expect(subchannel.getLastError()).toBe('connect to 127.0.0.1:50051 failed');
+    expect(subchannel.getLastError()).toBe('connect to 127.0.0.1:50051 failed: grpc-js gave no reason');
     subchannel.shutdown();
   });
 
-  it('reports a grpc-js channel that cannot be created as a failed attempt', () => {
+  it('reports a grpc-js channel that cannot be created as a failed attempt', async () => {
     const subchannel = new ChannelSubchannel({
       address: ADDRESS,
       credentials: credentials.createInsecure(),
@@ -315,11 +316,14 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
       authority: 'x:1',
       clock: systemClock,
       random: () => 0.5,
-      createGrpcChannel: () => {
+      transport: createGrpcJsTransport(() => {
         throw new Error('boom');
-      },
+      }),
     });
     subchannel.connect();
+    // The seam reports connection events asynchronously, never from inside connect().
+    expect(subchannel.getState()).toBe(CONNECTING);
+    await flush();
     expect(subchannel.getState()).toBe(TRANSIENT_FAILURE);
     expect(subchannel.getLastError()).toBe('connect to 127.0.0.1:50051 failed: boom');
     subchannel.shutdown();
@@ -328,7 +332,7 @@ describe('ChannelSubchannel (fake grpc-js channel, fake timers)', () => {
 
   it('returns a local UNAVAILABLE call when not READY', async () => {
     const subchannel = make();
-    const call = subchannel.createCall('/svc/Method', Infinity);
+    const call = subchannel.createStream('/svc/Method', Infinity);
     const status = await new Promise<StatusObject>((resolve) => {
       call.start(new Metadata(), { onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveStatus: resolve });
     });

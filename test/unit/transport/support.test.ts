@@ -1,7 +1,7 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { annotateAttemptStatus } from '../../../src/transport/grpc-js/call-status';
-import { createFailedCall } from '../../../src/transport/failed-stream';
+import { failedStream } from '../../../src/transport/failed-stream';
 import { parseConnectFailure } from '../../../src/transport/grpc-js/failure-reason';
 import { authorityHost, buildGrpcChannelOptions } from '../../../src/transport/grpc-js/channel-options';
 
@@ -79,14 +79,14 @@ describe('parseConnectFailure', () => {
   });
 });
 
-describe('createFailedCall', () => {
-  const listen = (call: ReturnType<typeof createFailedCall>) =>
+describe('failedStream', () => {
+  const listen = (call: ReturnType<typeof failedStream>) =>
     new Promise<StatusObject>((resolve) =>
       call.start(new Metadata(), { onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveStatus: resolve }),
     );
 
   it('ends asynchronously with UNAVAILABLE and the given details', async () => {
-    const call = createFailedCall('subchannel x is not READY (IDLE)', 'x');
+    const call = failedStream(status.UNAVAILABLE, 'subchannel x is not READY (IDLE)', 'NOT_STARTED', 'x');
     let writeDone = false;
     call.sendMessageWithContext({ callback: () => (writeDone = true) }, Buffer.alloc(1));
     call.halfClose();
@@ -101,7 +101,7 @@ describe('createFailedCall', () => {
   });
 
   it('reports a cancellation that comes first', async () => {
-    const call = createFailedCall('not ready', 'x');
+    const call = failedStream(status.UNAVAILABLE, 'not ready', 'NOT_STARTED', 'x');
     const pending = listen(call);
     call.cancelWithStatus(status.CANCELLED, 'Cancelled on client');
     const result = await pending;
@@ -120,7 +120,7 @@ describe('annotateAttemptStatus', () => {
           listener.onReceiveStatus({ code, details, metadata: new Metadata() });
         });
       },
-    } as unknown as ReturnType<typeof createFailedCall>;
+    } as unknown as ReturnType<typeof failedStream>;
   }
   const statusOf = (details: string, headers: boolean, closed: boolean, code?: number) =>
     new Promise<StatusObject & { progress?: string }>((resolve) => {
