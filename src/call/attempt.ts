@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import type { AttemptEndedHook } from '../picker/types';
 import type { StreamSubchannel } from '../subchannel/types';
 import type { TransportStream } from '../transport/types';
 import type { AttemptKind } from './events';
@@ -45,6 +46,10 @@ export class Attempt {
     /** 1-based; transparent retries keep the number of the attempt they replace. */
     readonly number: number,
     readonly kind: AttemptKind,
+    /** The picking policy's load feedback for this attempt, if it asked for it. */
+    readonly onEnded: AttemptEndedHook | undefined,
+    /** Clock ms of the pick (only read with `onEnded`). */
+    readonly pickedAt: number,
   ) {}
 
   /** The endpoint's address key (`127.0.0.1:50051`), or `''` when the pick failed. */

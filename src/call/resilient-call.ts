@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { TimerHandle } from '../clock';
 import type { MethodConfig } from '../config/types';
-import type { PickArgs, Subchannel } from '../picker/types';
+import type { AttemptEndedHook, PickArgs, Subchannel } from '../picker/types';
 import type { CallPolicy, PolicyCall } from '../retry/call-policy';
 import { Hedger } from '../retry/hedger';
 import { Retrier } from '../retry/retrier';
@@ -226,16 +226,21 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     if (result.type === 'complete') {
       const subchannel = result.subchannel as StreamSubchannel;
       const state = subchannel.getState();
-      if (state === State.READY) this.launch(subchannel, kind, undefined);
+      if (state === State.READY) {
+        this.launch(subchannel, kind, undefined, result.onAttemptEnded);
+        return;
+      }
+      // The pick is not used: the policy's feedback hears so at once.
+      result.onAttemptEnded?.(Status.UNAVAILABLE, undefined, 0);
       // A pick that raced with a disconnect would never leave the client: wait for the policy's next
       // picker instead, as grpc-go and grpc-js do. A shut-down subchannel may never get one (closed channel).
-      else if (state !== State.SHUTDOWN) this.waitForPicker(kind);
-      else this.launch(undefined, kind, failedStream(Status.UNAVAILABLE, this.host.failureReason(`${subchannel.key} is shut down`)));
+      if (state !== State.SHUTDOWN) this.waitForPicker(kind);
+      else this.launch(undefined, kind, failedStream(Status.UNAVAILABLE, this.host.failureReason(`${subchannel.key} is shut down`)), undefined);
     } else if (result.type === 'queue' || (result.type === 'fail' && this.waitForReady)) {
       // A wait-for-ready call waits out a failing picker too.
       this.waitForPicker(kind);
     } else if (result.type === 'fail') {
-      this.launch(undefined, kind, failedStream(result.status.code, this.host.failureReason(result.status.details)));
+      this.launch(undefined, kind, failedStream(result.status.code, this.host.failureReason(result.status.details)), undefined);
     } else {
       // gRFC A6: a dropped call is never retried.
       this.finishLocally(result.status.code, result.status.details);
@@ -247,13 +252,16 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.host.queue(this);
   }
 
-  /** Start an attempt on `subchannel`, or, without one, the local failure `failed` of a failed pick. */
-  private launch(subchannel: StreamSubchannel | undefined, kind: AttemptKind, failed: TransportStream | undefined): void {
+  /**
+   * Start an attempt on `subchannel`, or, without one, the local failure `failed` of a failed pick.
+   * @param onEnded the pick's load feedback, called when this attempt ends.
+   */
+  private launch(subchannel: StreamSubchannel | undefined, kind: AttemptKind, failed: TransportStream | undefined, onEnded: AttemptEndedHook | undefined): void {
     const host = this.host;
     const number = kind === 'transparent' ? this.attemptCount : ++this.attemptCount;
     const call = failed ?? subchannel!.createStream(this.method, this.deadline, this.authorityOverride);
     if (this.credentials !== undefined) call.setCredentials(this.credentials);
-    const attempt = new Attempt(this, call, subchannel, number, kind);
+    const attempt = new Attempt(this, call, subchannel, number, kind, onEnded, onEnded === undefined ? 0 : host.clock.now());
     this.live.push(attempt);
     this.lastAttempt = attempt;
     // Only retries and hedges avoid earlier subchannels; a call without a policy keeps `previous` unset.
@@ -303,6 +311,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   }
 
   onAttemptStatus(attempt: Attempt, status: grpc.StatusObject): void {
+    attempt.onEnded?.(status.code, status.metadata, this.host.clock.now() - attempt.pickedAt);
     const index = this.live.indexOf(attempt);
     if (index >= 0) this.live.splice(index, 1);
     if (this.done || (this.committed !== undefined && this.committed !== attempt)) {
