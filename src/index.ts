@@ -27,6 +27,6 @@ export type {
   PickDrop, PickFail, PickQueue, PickResult, Picker, Subchannel, SubchannelStateListener,
 } from './picker/types';
 export { propagateDeadlines, runWithDeadline, runWithTimeout } from './deadline/context';
-export { register } from './resolver/etcd-register';
+export { registerEtcdEndpoint } from './resolver/etcd-register';
 export type { EtcdRegistration, EtcdRegistrationOptions } from './resolver/etcd-register';
 export type { EtcdResolverOptions } from './resolver/etcd';

@@ -16,7 +16,7 @@ let loading: Promise<EtcdModules> | undefined;
 
 /**
  * Load `etcd3` and `cockatiel` on first use, so that importing switchyard costs nothing for
- * applications that never use the `etcd` resolver or `register()`. Later calls share one promise.
+ * applications that never use the `etcd` resolver or `registerEtcdEndpoint()`. Later calls share one promise.
  *
  * A dynamic `import()` rather than `require()`: it works unchanged in the CommonJS build, the ESM
  * build (where `require` does not exist) and under test runners.

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock';
 import { addressKey } from '../../src/resolver/address';
 import { dnsResolverFactory } from '../../src/resolver/dns';
-import { parseTarget } from '../../src/resolver/index';
+import { parseTarget } from '../../src/resolver/target';
 import type { Resolver, ResolverContext, ResolverUpdate } from '../../src/resolver/types';
 import { checkDnsServerAvailable, startDnsServer, type TestDnsServer } from '../helpers/dns-server';
 

@@ -24,7 +24,7 @@ import { createPickFirstPolicy, NO_ADDRESSES_ERROR } from '../../../src/picker/p
 import { createRoundRobinPolicy, RR_NO_ADDRESSES_ERROR } from '../../../src/picker/round-robin';
 import { addressKey } from '../../../src/resolver/address';
 import { createDnsResolverFactory } from '../../../src/resolver/dns';
-import { parseTarget } from '../../../src/resolver/index';
+import { parseTarget } from '../../../src/resolver/target';
 import { registerResolver } from '../../../src/resolver/registry';
 import type { Address, Endpoint, ResolverUpdate } from '../../../src/resolver/types';
 import { createFakeHelper } from '../../helpers/fake-subchannel';

@@ -4,7 +4,7 @@ import { systemClock } from '../../../src/clock';
 import { ConfigError } from '../../../src/errors';
 import { createDnsResolverFactory } from '../../../src/resolver/dns';
 import type { DnsQueriesFactory } from '../../../src/resolver/dns-queries';
-import { parseTarget } from '../../../src/resolver/index';
+import { parseTarget } from '../../../src/resolver/target';
 import type { Resolver, ResolverContext, ResolverUpdate } from '../../../src/resolver/types';
 
 interface Pending<T> {

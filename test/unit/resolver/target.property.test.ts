@@ -10,7 +10,7 @@ import { createChannel } from '../../../src/channel/channel';
 import { ConfigError } from '../../../src/errors';
 import { parseDnsTarget } from '../../../src/resolver/dns';
 import { parseIpAddressList } from '../../../src/resolver/ip';
-import { parseTarget } from '../../../src/resolver/index';
+import { parseTarget } from '../../../src/resolver/target';
 
 const insecure = grpc.credentials.createInsecure();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors';
 import { getResolverFactory, registerResolver } from '../../../src/resolver/registry';
-import { parseTarget } from '../../../src/resolver/index';
+import { parseTarget } from '../../../src/resolver/target';
 import { hasAuthoritySection } from '../../../src/resolver/target';
 import type { ResolverContext, Target } from '../../../src/resolver/types';
 import { systemClock } from '../../../src/clock';

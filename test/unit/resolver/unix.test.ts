@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock';
 import { ConfigError } from '../../../src/errors';
-import { parseTarget } from '../../../src/resolver/index';
+import { parseTarget } from '../../../src/resolver/target';
 import { unixResolverFactory } from '../../../src/resolver/unix';
 import type { ResolverContext, ResolverUpdate } from '../../../src/resolver/types';
 
