@@ -1,6 +1,6 @@
 import { registerEtcdEndpoint, type EtcdRegistration } from '../../src/index';
 import { ECHO_SERVICE_NAME } from '../backend/echo-proto';
-import { type EtcdCluster } from '../etcd/etcd-server';
+import type { EtcdCluster } from '../etcd/etcd-server';
 import type { DemoBackend } from './backends';
 import type { Discovery } from './discovery';
 

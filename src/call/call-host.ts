@@ -22,6 +22,10 @@ export interface CallHost extends PolicyHost {
   /** Park the call until the next picker; the host then calls `onPickerChanged`. */
   queue(call: QueuedCall): void;
   unqueue(call: QueuedCall): void;
+  /** A call started: the process must stay alive until {@link CallHost.onCallEnd}. */
+  onCallStart(): void;
+  /** That call ended (once per started call). */
+  onCallEnd(): void;
   /** `details` prefixed with the channel's target, for statuses of calls that failed before a server saw them. */
   failureReason(details: string): string;
 }

@@ -109,6 +109,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.listener = listener;
     this.startedAt = clock.now();
     host.counters.calls++;
+    host.onCallStart();
     const config = host.methodConfig(this.method);
     this.config = config;
     if (config !== undefined) {
@@ -450,6 +451,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       this.context = undefined;
       this.onContextCancel = undefined;
     }
+    host.onCallEnd();
     if (status.code === Status.OK) host.counters.succeeded++;
     else {
       host.counters.failed++;

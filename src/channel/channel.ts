@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { ConnectivityState } from '../picker/types';
 import type { ChannelStats, SwitchyardEvents } from '../call/events';
 import type { ParentCall } from '../call/inheritance';

@@ -25,6 +25,7 @@ import { grpcJsTransport } from '../transport/grpc-js/transport';
 import { ConnectivityWatchers } from './connectivity-watchers';
 import { normalizeOptions, type NormalizedOptions } from './normalize-options';
 import type { SwitchyardChannelOptions } from './options';
+import { Liveness } from './liveness';
 import { ResolvingPolicy } from './resolving-policy';
 import '../resolver';
 import '../picker';
@@ -68,6 +69,7 @@ export class InternalChannel implements CallHost {
   private readonly pool: SubchannelPool<ChannelSubchannel>;
   private readonly watchers: ConnectivityWatchers;
   private readonly queued = new Set<QueuedCall>();
+  private readonly liveness = new Liveness();
   private healthCheckServiceName: string | undefined;
   private lookup: (method: string) => MethodConfig | undefined;
   private picker: Picker = QUEUE_PICKER;
@@ -138,6 +140,7 @@ export class InternalChannel implements CallHost {
     this.pool.close();
     this.setState(State.SHUTDOWN, undefined);
     this.watchers.clear();
+    this.liveness.close();
     const queued = [...this.queued];
     this.queued.clear();
     for (const call of queued) (call as ResilientCall).cancelWithStatus(grpc.status.UNAVAILABLE, 'Channel closed before call started');
@@ -154,7 +157,12 @@ export class InternalChannel implements CallHost {
       process.nextTick(callback);
       return;
     }
-    this.watchers.add(currentState, deadline, callback);
+    const liveness = this.liveness;
+    liveness.hold();
+    this.watchers.add(currentState, deadline, (error) => {
+      liveness.release();
+      callback(error);
+    });
   }
 
   createCall(method: string, deadline: grpc.Deadline, host: string | null | undefined, parentCall: ParentCall, propagateFlags: number | null | undefined): TransportStream {
@@ -184,6 +192,14 @@ export class InternalChannel implements CallHost {
 
   unqueue(call: QueuedCall): void {
     this.queued.delete(call);
+  }
+
+  onCallStart(): void {
+    this.liveness.hold();
+  }
+
+  onCallEnd(): void {
+    this.liveness.release();
   }
 
   failureReason(details: string): string {

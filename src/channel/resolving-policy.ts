@@ -110,6 +110,8 @@ export class ResolvingPolicy {
 
   /** A resolver for the target; creating it validates the target (throws ConfigError) and does no I/O. */
   private createResolver(): Resolver {
+    // `let`: a resolver breaking the no-I/O-in-create rule may call back before `create` returns.
+    // eslint-disable-next-line prefer-const
     let resolver: Resolver | undefined;
     // Results of a resolver the channel has dropped (idle, closed) are ignored.
     const live = (): boolean => resolver === this.resolver && !this.closed;

@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import type { status } from '@grpc/grpc-js';
 import { ConfigError } from '../errors';
 import { expectArray, indexPath } from '../json/path';
 import { freezeSet } from './freeze';

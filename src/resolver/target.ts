@@ -10,6 +10,7 @@ export const DEFAULT_SCHEME = 'dns';
 const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const AUTHORITY_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 // C0 controls, DEL and the C1 controls: never valid in a URI (RFC 3986 §2) and a sign of a pasting mistake.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**

@@ -134,6 +134,8 @@ export class ChannelSubchannel implements StreamSubchannel {
       if (this.state === CONNECTING) this.failAttempt(`timed out after ${Math.round(timing.connectTimeoutMs)} ms`);
     }, timing.connectTimeoutMs);
     const { transport, credentials, channelOptions, authority, clock } = this.options;
+    // `let`: the listener compares against it, and a transport must not call back before connect() returns.
+    // eslint-disable-next-line prefer-const
     let connection: Connection | undefined;
     const listener: ConnectionListener = {
       onReady: () => {

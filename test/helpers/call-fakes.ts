@@ -214,6 +214,9 @@ export class FakeHost implements CallHost {
     return `fake-target: ${details}`;
   }
 
+  onCallStart(): void {}
+  onCallEnd(): void {}
+
   onThrottled(method: string, kind: 'retry' | 'hedge'): void {
     this.counters.throttled++;
     this.events.emit('throttled', { method, kind, tokens: this.throttle?.tokens ?? 0 });

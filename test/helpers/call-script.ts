@@ -5,7 +5,7 @@
  */
 import { Metadata } from '@grpc/grpc-js';
 import type sinon from 'sinon';
-import { FakeHost, flush, startCall, type FakeStream, type RecordingListener } from './call-fakes';
+import { flush, startCall, type FakeHost, type FakeStream, type RecordingListener } from './call-fakes';
 
 /** What the fake server does with one attempt. */
 export interface ServerReply {

@@ -4,6 +4,7 @@ import { systemClock } from '../../src/clock';
 import { addressKey } from '../../src/resolver/address';
 import { dnsResolverFactory } from '../../src/resolver/dns';
 import { parseTarget } from '../../src/resolver/target';
+import '../../src/resolver'; // registers the built-in resolvers
 import type { Resolver, ResolverContext, ResolverUpdate } from '../../src/resolver/types';
 import { checkDnsServerAvailable, startDnsServer, type TestDnsServer } from '../helpers/dns-server';
 

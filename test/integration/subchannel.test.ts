@@ -89,7 +89,9 @@ describe('ChannelSubchannel against real grpc-js servers on loopback', () => {
 
   it('connects, carries a call with the target authority, goes IDLE when the server leaves and reconnects after a restart', async () => {
     const baseline = resources();
-    let { server, port } = await startServer();
+    const started = await startServer();
+    const port = started.port;
+    let server = started.server;
     cleanups.push(() => server.forceShutdown());
     const subchannel = makeSubchannel(port);
     cleanups.push(() => subchannel.shutdown());
@@ -116,7 +118,7 @@ describe('ChannelSubchannel against real grpc-js servers on loopback', () => {
     expect(local.status.details).toMatch(/is not READY/);
     await waitForState(subchannel, IDLE);
 
-    ({ server, port } = await startServer(port));
+    ({ server } = await startServer(port));
     subchannel.connect();
     await waitForState(subchannel, READY);
     const second = await unary(subchannel);

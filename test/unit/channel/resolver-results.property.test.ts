@@ -25,6 +25,7 @@ import { createRoundRobinPolicy, RR_NO_ADDRESSES_ERROR } from '../../../src/pick
 import { addressKey } from '../../../src/resolver/address';
 import { createDnsResolverFactory } from '../../../src/resolver/dns';
 import { parseTarget } from '../../../src/resolver/target';
+import '../../../src/resolver'; // registers the built-in resolvers
 import { registerResolver } from '../../../src/resolver/registry';
 import type { Address, Endpoint, ResolverUpdate } from '../../../src/resolver/types';
 import { createFakeHelper } from '../../helpers/fake-subchannel';

@@ -273,9 +273,11 @@ describe('round_robin', () => {
 
 describe('src/picker/index', () => {
   it('registers pick_first and round_robin on import', async () => {
-    const index = await import('../../../src/picker/index');
+    await import('../../../src/picker/index');
     const { getLoadBalancingPolicyFactory } = await import('../../../src/picker/registry');
-    expect(getLoadBalancingPolicyFactory('pick_first')).toBe(index.pickFirstPolicy);
-    expect(getLoadBalancingPolicyFactory('round_robin')).toBe(index.roundRobinPolicy);
+    const { pickFirstPolicy } = await import('../../../src/picker/pick-first');
+    const { roundRobinPolicy } = await import('../../../src/picker/round-robin');
+    expect(getLoadBalancingPolicyFactory('pick_first')).toBe(pickFirstPolicy);
+    expect(getLoadBalancingPolicyFactory('round_robin')).toBe(roundRobinPolicy);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { combineFamilyAnswers } from '../../../src/resolver/dns-queries';
 import { parseDnsTarget } from '../../../src/resolver/dns';
 import { parseTarget } from '../../../src/resolver/target';
+import '../../../src/resolver'; // registers the built-in resolvers
 
 const ok = (value: string[]): PromiseSettledResult<string[]> => ({ status: 'fulfilled', value });
 const fail = (code: string): PromiseSettledResult<string[]> => ({

@@ -5,6 +5,7 @@ import { ConfigError } from '../../../src/errors';
 import { createDnsResolverFactory, dnsResolverFactory } from '../../../src/resolver/dns';
 import type { DnsQueriesFactory } from '../../../src/resolver/dns-queries';
 import { parseTarget } from '../../../src/resolver/target';
+import '../../../src/resolver'; // registers the built-in resolvers
 import type { Resolver, ResolverContext, ResolverUpdate } from '../../../src/resolver/types';
 
 interface PendingQuery {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock';
 import { ConfigError } from '../../../src/errors';
 import { parseTarget } from '../../../src/resolver/target';
+import '../../../src/resolver'; // registers the built-in resolvers
 import { ipv4ResolverFactory, ipv6ResolverFactory } from '../../../src/resolver/ip';
 import type { ResolverContext, ResolverFactory, ResolverUpdate } from '../../../src/resolver/types';
 

@@ -11,6 +11,7 @@ import { ConfigError } from '../../../src/errors';
 import { parseDnsTarget } from '../../../src/resolver/dns';
 import { parseIpAddressList } from '../../../src/resolver/ip';
 import { parseTarget } from '../../../src/resolver/target';
+import '../../../src/resolver'; // registers the built-in resolvers
 
 const insecure = grpc.credentials.createInsecure();
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors';
 import { getResolverFactory, registerResolver } from '../../../src/resolver/registry';
 import { parseTarget } from '../../../src/resolver/target';
+import '../../../src/resolver'; // registers the built-in resolvers
 import { hasAuthoritySection } from '../../../src/resolver/target';
 import type { ResolverContext, Target } from '../../../src/resolver/types';
 import { systemClock } from '../../../src/clock';
@@ -147,7 +148,7 @@ describe('parseTarget and resolver create(): random strings throw only ConfigErr
         created++;
         expect(typeof factory!.defaultAuthority(target)).toBe('string');
       } catch (error) {
-        if (!(error instanceof ConfigError)) throw new Error(`${JSON.stringify(raw)} threw ${String(error)}`);
+        if (!(error instanceof ConfigError)) throw new Error(`${JSON.stringify(raw)} threw ${String(error)}`, { cause: error });
       }
     }
     expect(created).toBeGreaterThan(100);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock';
 import { ConfigError } from '../../../src/errors';
 import { parseTarget } from '../../../src/resolver/target';
+import '../../../src/resolver'; // registers the built-in resolvers
 import { unixResolverFactory } from '../../../src/resolver/unix';
 import type { ResolverContext, ResolverUpdate } from '../../../src/resolver/types';
 
