@@ -42,8 +42,8 @@ export function parseTarget(raw: string): Target {
   if (CONTROL.test(raw)) throw new ConfigError('target', 'must not contain control characters', raw);
 
   const prefix = SCHEME_PREFIX.exec(raw);
-  if (prefix !== null && getResolverFactory(prefix[1]) !== undefined) {
-    return splitUri(prefix[1].toLowerCase(), raw.slice(prefix[0].length), raw);
+  if (prefix !== null && getResolverFactory(prefix[1]!) !== undefined) {
+    return splitUri(prefix[1]!.toLowerCase(), raw.slice(prefix[0].length), raw);
   }
   const plain = splitHostPort(raw);
   const hostError = isHostPortError(plain) ? plain.error : hostRuleBroken(plain.host, plain.bracketed);

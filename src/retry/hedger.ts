@@ -84,7 +84,7 @@ export class Hedger<A> implements CallPolicy<A> {
   private trySend(): boolean {
     const call = this.call;
     if (this.stopped || call.isSettled()) return false;
-    const blocker = hedgeStartBlocker(this.policy, call.attemptsStarted(), false, this.host.throttle, call.deadline, this.clock.now());
+    const blocker = hedgeStartBlocker(this.policy, call.attemptsStarted(), this.host.throttle, call.deadline, this.clock.now());
     if (blocker === undefined) {
       call.startPolicyAttempt('hedge');
       return true;

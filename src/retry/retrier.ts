@@ -41,7 +41,7 @@ export class Retrier<A> implements CallPolicy<A> {
     const { clock, random } = host;
     const pushback = parsePushback(status.metadata);
     const decision = decideRetry({
-      policy: this.policy, code: status.code, attempts: call.attemptsStarted(), committed: false, pushback,
+      policy: this.policy, code: status.code, attempts: call.attemptsStarted(), pushback,
       retriesSinceReset: this.retriesSinceReset, throttle: host.throttle, deadline: call.deadline, now: clock.now(), random,
     });
     if (typeof decision !== 'number') {

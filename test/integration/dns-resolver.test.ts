@@ -25,7 +25,7 @@ function watch(raw: string, ctx: ResolverContext) {
   const events: ResolverEvent[] = [];
   const resolver = dnsResolverFactory.create(parseTarget(raw), {
     onUpdate: (update) =>
-      void events.push({ kind: 'update', at: Date.now(), keys: update.endpoints.map((e) => addressKey(e.addresses[0])), update }),
+      void events.push({ kind: 'update', at: Date.now(), keys: update.endpoints.map((e) => addressKey(e.addresses[0]!)), update }),
     onError: (error) => void events.push({ kind: 'error', at: Date.now(), error }),
   }, ctx);
   open.push(resolver);

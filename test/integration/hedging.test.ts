@@ -19,8 +19,8 @@ let servers: EchoServerHandle[];
 let r: Rig | undefined;
 
 beforeAll(async () => {
-  [fast, slow1, slow2] = await Promise.all(['fast', 'slow1', 'slow2'].map((id) => startEchoServer({ id })));
-  servers = [fast, slow1, slow2];
+  servers = await Promise.all(['fast', 'slow1', 'slow2'].map((id) => startEchoServer({ id })));
+  [fast, slow1, slow2] = servers as [EchoServerHandle, EchoServerHandle, EchoServerHandle];
 });
 afterEach(() => {
   r?.close();

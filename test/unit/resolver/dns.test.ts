@@ -43,7 +43,7 @@ function fakeDns() {
     servers,
     factory,
     cancels: () => cancels,
-    last: () => queries[queries.length - 1],
+    last: () => queries[queries.length - 1]!,
     times: () => queries.map((q) => q.at),
   };
 }
@@ -110,7 +110,7 @@ describe('dns resolver (fake timers)', () => {
     resolver.requestResolution();
     dns.last().resolve(['127.0.0.3']);
     await clock.tickAsync(0);
-    expect(updates[0].endpoints).toEqual([{ addresses: [{ host: '127.0.0.3', port: 443 }] }]);
+    expect(updates[0]!.endpoints).toEqual([{ addresses: [{ host: '127.0.0.3', port: 443 }] }]);
     expect(start('dns://[::1]/svc.test').dns.servers).toEqual(['[::1]:53']);
   });
 
@@ -195,11 +195,11 @@ describe('dns resolver (fake timers)', () => {
       expect(clock.countTimers()).toBe(1); // the retry; nothing else pending
       await clock.nextAsync();
     }
-    const gaps = dns.times().slice(1).map((t, i) => t - dns.times()[i]);
+    const gaps = dns.times().slice(1).map((t, i) => t - dns.times()[i]!);
     expect(gaps).toEqual([1000, 1600, 2560, 4096, 6554, 10_000, 10_000, 10_000]);
     expect(errors).toHaveLength(8);
     expect(updates).toHaveLength(0);
-    expect(errors[0].message).toBe('dns: cannot resolve "svc.test": query ESERVFAIL svc.test');
+    expect(errors[0]!.message).toBe('dns: cannot resolve "svc.test": query ESERVFAIL svc.test');
     expect((errors[0] as Error & { cause?: unknown }).cause).toMatchObject({ code: 'ESERVFAIL' });
 
     // A success resets the backoff.
@@ -237,10 +237,10 @@ describe('dns resolver (fake timers)', () => {
     expect(dns.cancels()).toBe(1);
     await clock.tickAsync(1000);
     expect(dns.times()).toEqual([0, 6000]);
-    dns.queries[0].resolve(['127.0.0.9']);
+    dns.queries[0]!.resolve(['127.0.0.9']);
     await clock.tickAsync(0);
     expect(updates).toHaveLength(0);
-    dns.queries[1].resolve(['127.0.0.2']);
+    dns.queries[1]!.resolve(['127.0.0.2']);
     await clock.tickAsync(0);
     expect(updates.map((u) => u.endpoints)).toEqual([[{ addresses: [{ host: '127.0.0.2', port: 1 }] }]]);
   });
@@ -298,7 +298,7 @@ describe('dns resolver (fake timers)', () => {
   });
 
   it('reports an IP-literal host without lookup or timers', async () => {
-    for (const [raw, host] of [
+    for (const [raw, host] of <Array<[string, string]>>[
       ['dns:///127.0.0.1:50051', '127.0.0.1'],
       ['dns:///[::1]:50051', '::1'],
       ['127.0.0.1:50051', '127.0.0.1'],

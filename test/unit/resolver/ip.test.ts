@@ -51,7 +51,7 @@ describe('ipv4: resolver (doc/naming.md)', () => {
         ],
       },
     ]);
-    expect(updates[0].serviceConfig).toBeUndefined();
+    expect(updates[0]!.serviceConfig).toBeUndefined();
     resolver.close();
   });
 
@@ -107,7 +107,7 @@ describe('ipv6: resolver (doc/naming.md)', () => {
     const resolver = ipv6ResolverFactory.create(parseTarget('ipv6:[::1]:80,[::2]:81,::3,[::1]:80,[::4]'), listener, context);
     resolver.requestResolution();
     await settle();
-    expect(updates[0].endpoints).toEqual([
+    expect(updates[0]!.endpoints).toEqual([
       { addresses: [{ host: '::1', port: 80 }] },
       { addresses: [{ host: '::2', port: 81 }] },
       { addresses: [{ host: '::3', port: 443 }] },

@@ -40,7 +40,6 @@ function failure(over: Partial<RetryAttemptFailure> = {}): RetryAttemptFailure {
     policy: retryPolicy,
     code: status.UNAVAILABLE,
     attempts: 1,
-    committed: false,
     pushback: PUSHBACK_ABSENT,
     retriesSinceReset: 0,
     throttle: undefined,
@@ -62,7 +61,6 @@ describe('decideRetry (gRFC A6 retry policy)', () => {
     ['other retryable code', { code: status.RESOURCE_EXHAUSTED }, 80],
     ['not retryable code', { code: status.INVALID_ARGUMENT }, 'not-retryable-code'],
     ['not retryable code wins over pushback', { code: status.INTERNAL, pushback: 10 }, 'not-retryable-code'],
-    ['committed', { committed: true }, 'committed'],
     ['attempts exhausted', { attempts: 4 }, 'max-attempts'],
     ['pushback never exceeds maxAttempts', { attempts: 4, pushback: 10 }, 'max-attempts'],
     ['pushback stop', { pushback: PUSHBACK_STOP }, 'pushback-stop'],
@@ -78,7 +76,6 @@ describe('decideRetry (gRFC A6 retry policy)', () => {
 
   it.each<[string, Partial<RetryAttemptFailure>, number]>([
     ['retryable code', {}, 9],
-    ['retryable code on a committed call', { committed: true }, 9],
     ['retryable code, attempts exhausted', { attempts: 4 }, 9],
     ['retryable code with pushback stop', { pushback: PUSHBACK_STOP }, 9],
     ['non-retryable code with pushback stop', { code: status.INTERNAL, pushback: PUSHBACK_STOP }, 9],
@@ -125,18 +122,17 @@ describe('onHedgeFailure (gRFC A6 hedging policy)', () => {
 
 describe('hedgeStartBlocker', () => {
   const now = 1_000_000;
-  it('always lets the first attempt start (A6), even when throttled, committed or late', () => {
-    expect(hedgeStartBlocker(hedgingPolicy, 0, true, throttleAt(0), 0, now)).toBeUndefined();
+  it('always lets the first attempt start (A6), even when throttled or late', () => {
+    expect(hedgeStartBlocker(hedgingPolicy, 0, throttleAt(0), 0, now)).toBeUndefined();
   });
 
-  it.each<[string, number, boolean, RetryThrottle | undefined, number, string | undefined]>([
-    ['second attempt, all clear', 1, false, undefined, Infinity, undefined],
-    ['third attempt with a healthy throttle', 2, false, throttleAt(6), now + 1, undefined],
-    ['maxAttempts reached', 3, false, undefined, Infinity, 'max-attempts'],
-    ['committed', 1, true, undefined, Infinity, 'committed'],
-    ['deadline reached', 1, false, undefined, now, 'deadline'],
-    ['throttle at half', 1, false, throttleAt(5), Infinity, 'throttled'],
-  ])('%s', (_name, started, committed, throttle, deadline, expected) => {
-    expect(hedgeStartBlocker(hedgingPolicy, started, committed, throttle, deadline, now)).toBe(expected);
+  it.each<[string, number, RetryThrottle | undefined, number, string | undefined]>([
+    ['second attempt, all clear', 1, undefined, Infinity, undefined],
+    ['third attempt with a healthy throttle', 2, throttleAt(6), now + 1, undefined],
+    ['maxAttempts reached', 3, undefined, Infinity, 'max-attempts'],
+    ['deadline reached', 1, undefined, now, 'deadline'],
+    ['throttle at half', 1, throttleAt(5), Infinity, 'throttled'],
+  ])('%s', (_name, started, throttle, deadline, expected) => {
+    expect(hedgeStartBlocker(hedgingPolicy, started, throttle, deadline, now)).toBe(expected);
   });
 });

@@ -68,7 +68,7 @@ describe('decideRetry with any pushback', () => {
           const throttle = new RetryThrottle({ maxTokens: 10, tokenRatio: 0.1 });
           if (throttled) for (let i = 0; i < 6; i++) throttle.recordFailure();
           const decision = decideRetry({
-            policy: retryPolicy({ maxAttempts }), code: Status.UNAVAILABLE, attempts, committed: false, pushback,
+            policy: retryPolicy({ maxAttempts }), code: Status.UNAVAILABLE, attempts, pushback,
             retriesSinceReset: 0, throttle, deadline: now + remaining, now, random: () => 0.5,
           });
           expect(throttle.tokens).toBeGreaterThanOrEqual(0);
