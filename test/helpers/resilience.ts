@@ -5,9 +5,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { createChannel, type SwitchyardChannel, type SwitchyardChannelOptions } from '../../src/index';
 import type { AttemptEvent, BackoffEvent, ChannelStats, CommitEvent, ThrottledEvent } from '../../src/call/events';
-import { waitFor, waitForState } from '../helpers/channel-wait';
-import { makeEchoClient, type EchoClient } from '../helpers/echo-client';
-import { ECHO_SERVICE_NAME } from '../helpers/echo-server';
+import { waitFor, waitForState } from './channel-wait';
+import { makeEchoClient, type EchoClient } from './echo-client';
+import { ECHO_SERVICE_NAME } from './echo-server';
 
 export const insecure = grpc.credentials.createInsecure();
 export const { status: Status } = grpc;
@@ -80,8 +80,11 @@ export function echoConfig(methodConfig: Record<string, unknown>, extra: Record<
   return { ...extra, methodConfig: [{ name: [name], ...methodConfig }] };
 }
 
-/** A retry policy retrying UNAVAILABLE after a short backoff; fields in `overrides` win. */
-export function retryPolicy(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+/**
+ * A retry policy (service config JSON, gRFC A6) retrying UNAVAILABLE after a short backoff: 4 attempts,
+ * 10 ms ×2 up to 50 ms; fields in `overrides` win. The one builder of the test suites.
+ */
+export function retryPolicyJson(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     maxAttempts: 4,
     initialBackoff: '0.01s',

@@ -2,7 +2,7 @@
  * An echo backend child process with arbitrary grpc-js *server* options, for fault scenarios that need a
  * server-side setting `examples/backend/server.ts` has no flag for (e.g. `grpc.max_connection_age_ms`).
  *
- *   node --import tsx test/faults/options-backend.ts <id> <host> <port> '<server options JSON>'
+ *   node --import tsx test/helpers/options-backend.ts <id> <host> <port> '<server options JSON>'
  *
  * Prints `{"ready":true,"port":N}` once listening; exits when the parent disconnects (IPC) or on SIGTERM.
  */

@@ -20,13 +20,14 @@ import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'vitest';
 import { createChannel, type SwitchyardChannel, type SwitchyardChannelOptions } from '../../src/index';
-import { countingClock, type CountingClock } from '../helpers/counting-clock';
+import { countingClock, type CountingClock } from './counting-clock';
 import type { AttemptEvent, BackoffEvent, CommitEvent, ConnectivityEvent, ThrottledEvent } from '../../src/call/events';
-import { startBackendProcess, type BackendProcess } from '../helpers/backend-process';
-import { sleep, waitFor } from '../helpers/channel-wait';
-import { startDnsServer, type TestDnsServer } from '../helpers/dns-server';
-import { makeEchoClient, type EchoClient, type EchoReply, type EchoRequest } from '../helpers/echo-client';
-import { ECHO_SERVICE_NAME } from '../helpers/echo-server';
+import { startBackendProcess, type BackendProcess } from './backend-process';
+import { sleep, waitFor } from './channel-wait';
+import { startDnsServer, type TestDnsServer } from './dns-server';
+import { makeEchoClient, type EchoClient, type EchoReply, type EchoRequest } from './echo-client';
+import { ECHO_SERVICE_NAME } from './echo-server';
+import { retryPolicyJson } from './resilience';
 
 export const { status: Status, connectivityState: State } = grpc;
 export const insecure = grpc.credentials.createInsecure();
@@ -54,16 +55,15 @@ export const FAST_OPTIONS: SwitchyardChannelOptions = {
   minConnectTimeoutMs: 1_000,
 };
 
-/** A retry policy for idempotent calls: UNAVAILABLE (and RESOURCE_EXHAUSTED) retried up to 5 attempts. */
+/** The fault suite's retry policy for idempotent calls: UNAVAILABLE and RESOURCE_EXHAUSTED, up to 5 attempts. */
 export function retryPolicy(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
+  return retryPolicyJson({
     maxAttempts: 5,
     initialBackoff: '0.05s',
     maxBackoff: '0.4s',
-    backoffMultiplier: 2,
     retryableStatusCodes: ['UNAVAILABLE', 'RESOURCE_EXHAUSTED'],
     ...overrides,
-  };
+  });
 }
 
 /** A service config: `round_robin` and one method config for the whole echo service. */
@@ -536,7 +536,7 @@ export interface OptionsBackend {
 }
 
 /**
- * Start `test/faults/options-backend.ts` as a child process with these grpc-js server options.
+ * Start `test/helpers/options-backend.ts` as a child process with these grpc-js server options.
  * @throws Error (rejects) when it does not print its ready line within 30 s.
  */
 export async function startOptionsBackend(id: string, host: string, port: number, serverOptions: grpc.ServerOptions): Promise<OptionsBackend> {
