@@ -12,7 +12,7 @@ export type { SwitchyardChannelOptions } from './channel/options';
 export type {
   AttemptEvent, AttemptKind, BackoffEvent, ChannelStats, CommitEvent, CommitReason, ConnectivityEvent, ResolutionEvent,
   SwitchyardEvents, ThrottledEvent,
-} from './channel/events';
+} from './call/events';
 export { ConfigError } from './errors';
 export { systemClock, type Clock, type TimerHandle } from './clock';
 export { registerResolver } from './resolver/registry';
@@ -27,6 +27,6 @@ export type {
   PickDrop, PickFail, PickQueue, PickResult, Picker, Subchannel, SubchannelStateListener,
 } from './picker/types';
 export { propagateDeadlines, runWithDeadline, runWithTimeout } from './deadline/context';
-export { register } from './resolver/etcd-register';
+export { registerEtcdEndpoint } from './resolver/etcd-register';
 export type { EtcdRegistration, EtcdRegistrationOptions } from './resolver/etcd-register';
 export type { EtcdResolverOptions } from './resolver/etcd';

@@ -12,7 +12,8 @@
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { createFakeHelper, endpoints, parseAddress, pickArgs, type FakeSubchannel } from '../../test/helpers/fake-subchannel';
-import { pickFirstPolicy, roundRobinPolicy } from '../../src/picker';
+import { pickFirstPolicy } from '../../src/picker/pick-first';
+import { roundRobinPolicy } from '../../src/picker/round-robin';
 import type { LoadBalancingPolicyFactory, Picker } from '../../src/picker/types';
 import { parseServiceConfig } from '../../src/config/service-config';
 import { createMethodConfigLookup } from '../../src/config/method-lookup';

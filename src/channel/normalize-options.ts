@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors';
 import { systemClock, type Clock } from '../clock';
 import { DEFAULT_PER_CALL_RETRY_BUFFER_BYTES, DEFAULT_PER_CHANNEL_RETRY_BUFFER_BYTES } from '../retry/retry-buffer';
-import { resolveConnectionBackoffConfig, type ConnectionBackoffConfig } from './connection-backoff';
+import { resolveConnectionBackoffConfig, type ConnectionBackoffConfig } from '../backoff';
 import type { SwitchyardChannelOptions } from './options';
 
 /** Channel options with every default filled in and every value checked. Internal. */

@@ -1,4 +1,4 @@
-import { fieldPath, getField, indexPath, isJsonObject, type JsonObject } from './json-path';
+import { fieldPath, getField, indexPath, isJsonObject, type JsonObject } from '../json/path';
 
 /**
  * Something in a service config that parses but silently changes nothing: an unknown field (gRPC

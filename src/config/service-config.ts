@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors';
 import type { LoadBalancingChoice, MethodConfig, ServiceConfig } from './types';
 import { freezeMap } from './freeze';
-import { expectArray, expectObject, expectString, fieldPath, getField, indexPath, type JsonObject } from './json-path';
+import { expectArray, expectObject, expectString, fieldPath, getField, indexPath, type JsonObject } from '../json/path';
 import { parseLoadBalancingConfig, parseLoadBalancingPolicyName } from './load-balancing-config';
 import { parseMethodConfig } from './method-config';
 import { parseMethodNames } from './method-name';

@@ -9,9 +9,3 @@ import { roundRobinPolicy } from './round-robin';
 
 registerLoadBalancingPolicy(pickFirstPolicy);
 registerLoadBalancingPolicy(roundRobinPolicy);
-
-export { pickFirstPolicy, parsePickFirstConfig, createPickFirstPolicy, type PickFirstConfig } from './pick-first';
-export { roundRobinPolicy, parseRoundRobinConfig, createRoundRobinPolicy, type RoundRobinConfig } from './round-robin';
-export { aggregateConnectivityState, effectiveChildState, type ConnectivityCounts } from './aggregate';
-export { shuffle } from './shuffle';
-export { interleaveAddressFamilies } from './interleave';

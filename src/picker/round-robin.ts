@@ -1,5 +1,5 @@
 import { connectivityState } from '@grpc/grpc-js';
-import { expectObject } from '../config/json-path';
+import { expectObject } from '../json/path';
 import { addressKey } from '../resolver/address';
 import type { Address, Endpoint } from '../resolver/types';
 import { flattenDistinctAddresses } from './address-list';

@@ -1,4 +1,4 @@
-import type { Metadata, StatusObject, connectivityState } from '@grpc/grpc-js';
+import type { Metadata, StatusObject, connectivityState, status } from '@grpc/grpc-js';
 import type { Clock } from '../clock';
 import type { Address, Endpoint } from '../resolver/types';
 
@@ -43,10 +43,23 @@ export interface PickArgs {
   readonly previous: readonly Subchannel[] | undefined;
 }
 
+/**
+ * Load feedback for the policy that made a pick (gRFC A48 in-flight counts, A50 call results, A51 per-call
+ * ORCA reports, latency for peak EWMA). Called exactly once for every pick that returned the result
+ * carrying it: when the attempt started with that pick ends — with its status code, its trailing
+ * metadata (the Trailers-Only metadata for an error without a response) and the ms from the pick to the
+ * end — or at once with `UNAVAILABLE`, `undefined`, `0` when the call could not use the pick (the
+ * subchannel was no longer READY, or the call ended first). Must not throw; must not allocate per call
+ * where avoidable (build it once per endpoint, with the preallocated `PickComplete`).
+ */
+export type AttemptEndedHook = (code: status, trailers: Metadata | undefined, elapsedMs: number) => void;
+
 /** Send the attempt to this subchannel. Pickers preallocate these so a pick allocates nothing. */
 export interface PickComplete {
   readonly type: 'complete';
   readonly subchannel: Subchannel;
+  /** See {@link AttemptEndedHook}. */
+  readonly onAttemptEnded?: AttemptEndedHook;
 }
 /** No subchannel is usable yet: wait for the next picker. */
 export interface PickQueue {

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../clock';
 import { addressKey } from './address';
 import type { EtcdBackend, EtcdKeyValue, EtcdWatch, EtcdWatchEvent } from './etcd-client';
-import { etcdBackoffMs } from './etcd-backoff';
+import { backoffBaseMs, jitter } from '../backoff';
 import { parseEtcdRecord } from './etcd-record';
 import type { ConfigError } from '../errors';
 import type { Endpoint, Resolver, ResolverListener } from './types';
@@ -177,7 +177,7 @@ export function createEtcdServiceResolver(deps: EtcdServiceResolverDeps): Resolv
   const fail = (err: unknown): void => {
     if (phase === 'closed') return;
     const cause = err instanceof Error ? err : new Error(String(err));
-    const delay = etcdBackoffMs(failures, deps.initialBackoffMs, deps.maxBackoffMs, deps.random);
+    const delay = jitter(backoffBaseMs(failures, deps.initialBackoffMs, deps.maxBackoffMs), deps.random);
     failures++;
     phase = 'waiting';
     ++generation;
