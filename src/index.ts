@@ -11,7 +11,7 @@ export { createChannel, SwitchyardChannel } from './channel/channel';
 export type { SwitchyardChannelOptions } from './channel/options';
 export type {
   AttemptEvent, AttemptKind, BackoffEvent, ChannelStats, CommitEvent, CommitReason, ConnectivityEvent, ResolutionEvent,
-  SwitchyardEvents, ThrottledEvent,
+  SwitchyardEvents, ThrottledEvent, WarningEvent,
 } from './call/events';
 export { ConfigError } from './errors';
 export { systemClock, type Clock, type TimerHandle } from './clock';

@@ -66,6 +66,21 @@ export interface ResolutionEvent {
   readonly addresses: readonly string[];
 }
 
+/**
+ * Emitted as `warning` for configuration that changes nothing or not what it says: a service config
+ * field switchyard ignores (unknown, misspelt, or defined by gRPC but not implemented), a method config
+ * naming no method; or a transport fallback. With the channel option `strict: true` a service config
+ * with such fields is rejected instead (the application's with a `ConfigError`, a resolver's per gRFC A21).
+ */
+export interface WarningEvent {
+  /** What the warning is about. */
+  readonly kind: 'service-config' | 'transport';
+  /** The JSON path (`methodConfig[0].retrypolicy`) or option name, where there is one. */
+  readonly path?: string;
+  /** What is wrong and its effect. */
+  readonly message: string;
+}
+
 /** Event names and payloads of a channel's `events` emitter. */
 export interface SwitchyardEvents {
   attempt: [AttemptEvent];
@@ -76,6 +91,8 @@ export interface SwitchyardEvents {
   resolution: [ResolutionEvent];
   /** A resolver failure or a rejected service config update; the last good state stays in use. */
   error: [Error];
+  /** Something that works but not as written (see {@link WarningEvent}). */
+  warning: [WarningEvent];
 }
 
 /**

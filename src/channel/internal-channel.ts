@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import type { Clock, TimerHandle } from '../clock';
 import { ConfigError } from '../errors';
-import { parseServiceConfig } from '../config/service-config';
+import { parseServiceConfigWithWarnings } from '../config/service-config';
+import type { ConfigWarning } from '../config/service-config-warnings';
 import { createMethodConfigLookup } from '../config/method-lookup';
 import type { MethodConfig, RetryThrottlingConfig, ServiceConfig } from '../config/types';
 import { QUEUE_PICKER } from '../picker/pickers';
@@ -12,6 +13,7 @@ import type { Address } from '../resolver/types';
 import { getResolverFactory, registeredSchemes } from '../resolver/registry';
 import { RetryThrottle } from '../retry/throttle';
 import { createRetryBufferBudget, type RetryBufferBudget } from '../retry/retry-buffer';
+import { deadlineFromGrpc } from '../deadline/deadline';
 import { ResilientCall } from '../call/resilient-call';
 import type { CallHost, QueuedCall } from '../call/call-host';
 import { ChannelCounters } from '../call/counters';
@@ -97,7 +99,13 @@ export class InternalChannel implements CallHost {
       throw new ConfigError('target', `unknown scheme "${parsed.scheme}" (registered: ${registeredSchemes().join(', ')})`, target);
     }
     const hasDefault = options?.serviceConfig !== undefined;
-    const defaultConfig = hasDefault ? parseServiceConfig(options.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap }) : EMPTY_CONFIG;
+    const parsedConfig = hasDefault
+      ? parseServiceConfigWithWarnings(options.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap, strict: this.options.strict })
+      : undefined;
+    const defaultConfig = parsedConfig?.config ?? EMPTY_CONFIG;
+    const warnings = parsedConfig?.warnings ?? [];
+    // On the next tick, so listeners attached right after createChannel() hear them.
+    if (warnings.length > 0) process.nextTick(() => this.reportConfigWarnings(warnings));
     this.lookup = createMethodConfigLookup(defaultConfig);
     this.throttle = makeThrottle(defaultConfig.retryThrottling, undefined);
     this.healthCheckServiceName = defaultConfig.healthCheckServiceName;
@@ -123,6 +131,7 @@ export class InternalChannel implements CallHost {
         this.healthCheckServiceName = config.healthCheckServiceName;
       },
       reportError: (error) => this.emitError(error),
+      reportConfigWarnings: (warnings) => this.reportConfigWarnings(warnings),
       reportResolution: (addresses) => {
         if (this.events.listenerCount('resolution') > 0) this.events.emit('resolution', { addresses: addresses() });
       },
@@ -155,6 +164,11 @@ export class InternalChannel implements CallHost {
     if (this.state === State.SHUTDOWN) throw new Error('Channel has been shut down');
     if (currentState !== this.state) {
       process.nextTick(callback);
+      return;
+    }
+    // As grpc-js: a watch with a deadline keeps the process alive until it fires; one without does not.
+    if (deadlineFromGrpc(deadline) === Infinity) {
+      this.watchers.add(currentState, deadline, callback);
       return;
     }
     const liveness = this.liveness;
@@ -279,6 +293,11 @@ export class InternalChannel implements CallHost {
     this.state = state;
     this.watchers.notify(state);
     if (this.events.listenerCount('connectivity') > 0) this.events.emit('connectivity', { previous, state, error });
+  }
+
+  private reportConfigWarnings(warnings: readonly ConfigWarning[]): void {
+    if (this.events.listenerCount('warning') === 0) return;
+    for (const { path, rule } of warnings) this.events.emit('warning', { kind: 'service-config', path, message: `${path}: ${rule}` });
   }
 
   private emitError(error: Error): void {

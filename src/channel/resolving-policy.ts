@@ -1,4 +1,5 @@
-import { parseServiceConfig } from '../config/service-config';
+import { parseServiceConfigWithWarnings } from '../config/service-config';
+import type { ConfigWarning } from '../config/service-config-warnings';
 import type { ServiceConfig } from '../config/types';
 import { getLoadBalancingPolicyFactory } from '../picker/registry';
 import type {
@@ -16,6 +17,8 @@ export interface ResolvingPolicyHost {
   setServiceConfig(config: ServiceConfig): void;
   /** A resolver failure or a rejected update: the last good state stays in use. */
   reportError(error: Error): void;
+  /** A resolver's service config, accepted, has fields that change nothing. */
+  reportConfigWarnings(warnings: readonly ConfigWarning[]): void;
   /** A new endpoint list is in use (for the `resolution` event). */
   reportResolution(addresses: () => readonly string[]): void;
   /** A subchannel for `address`, shared by address across policies (see `ChannelControlHelper`). */
@@ -181,7 +184,12 @@ export class ResolvingPolicy {
       next = this.defaultConfig;
     } else if (update.serviceConfig !== undefined) {
       try {
-        next = parseServiceConfig(update.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap });
+        const parsed = parseServiceConfigWithWarnings(update.serviceConfig, {
+          maxAttemptsCap: this.options.maxAttemptsCap,
+          strict: this.options.strict,
+        });
+        next = parsed.config;
+        if (parsed.warnings.length > 0) this.host.reportConfigWarnings(parsed.warnings);
       } catch (error) {
         rejected = error as Error;
       }

@@ -4,10 +4,9 @@
  * backend in another. This is the only way the property can fail: inside vitest, the test runner's own
  * handles keep every process alive.
  *
- * KNOWN BROKEN on main: `pending` below is `it.fails` while the channel holds no ref'd handle for a
- * pending call (every switchyard timer is unref'd in src/clock.ts, a queued call holds nothing, and
- * grpc-js unrefs an HTTP/2 session without an active stream). When the fix lands these tests start to
- * "fail" as `it.fails` — then change `pending` to `it`.
+ * What they guard: `channel/liveness.ts` (one ref'd handle while a call is unfinished or a watch with a
+ * deadline waits). Without it every pending-call test below fails: the script exits with its callback
+ * never run (every switchyard timer is unref'd, and an HTTP/2 session without an active stream is too).
  */
 import { createServer } from 'node:net';
 import * as path from 'node:path';
@@ -18,7 +17,6 @@ import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const CLIENT = path.resolve(__dirname, '../helpers/liveness-client.ts');
 const SCRIPT_TIMEOUT_MS = 30_000;
-const pending = it.fails;
 
 const backends: BackendProcess[] = [];
 const proxies: TcpProxy[] = [];
@@ -53,7 +51,7 @@ describe('a standalone client process stays alive while a call is pending, and e
   // Breaking it: the process exits (code 10) during connection setup, before the call's callback ran.
   // The server's handshake is held back 300 ms (a far server) so that the window in which nothing but
   // the pending call could hold the loop is always there, not only when the machine is slow.
-  pending('a first call on a new channel', async () => {
+  it('a first call on a new channel', async () => {
     const backend = await startBackend();
     const proxy = await startTcpProxy(backend.port, { replyDelayMs: 300 });
     proxies.push(proxy);
@@ -61,7 +59,7 @@ describe('a standalone client process stays alive while a call is pending, and e
   });
 
   // Breaking it: the process exits during the ~200 ms retry backoff (the only thing pending is an unref'd timer).
-  pending('a call waiting in retry backoff', async () => {
+  it('a call waiting in retry backoff', async () => {
     const backend = await startBackend();
     expectCallbackThenExit(await startScript(CLIENT, ['retried-call', String(backend.port)], { timeoutMs: SCRIPT_TIMEOUT_MS }).exited);
   });
@@ -76,12 +74,12 @@ describe('a standalone client process stays alive while a call is pending, and e
   }
 
   // Breaking it: the process exits while the call waits for a connection to a server that is not up yet.
-  pending('a wait-for-ready call whose server starts later', async () => {
+  it('a wait-for-ready call whose server starts later', async () => {
     expectCallbackThenExit(await withServerStartingLater('wait-for-ready-call'));
   });
 
   // Breaking it: the process exits while client.waitForReady waits (its deadline timer is unref'd).
-  pending('client.waitForReady(deadline, callback) whose server starts later', async () => {
+  it('client.waitForReady(deadline, callback) whose server starts later', async () => {
     expectCallbackThenExit(await withServerStartingLater('wait-for-ready-api'));
   });
 
