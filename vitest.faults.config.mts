@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -6,6 +7,8 @@ import { defineConfig } from 'vitest/config';
  * Files run one at a time so that no other suite competes for the two CPUs while a scenario measures.
  */
 export default defineConfig({
+  // Examples import the package by name, as user code does (tsconfig.json maps it for tsc and tsx).
+  resolve: { alias: { switchyard: resolve('src/index.ts') } },
   test: {
     include: ['test/faults/**/*.test.ts'],
     testTimeout: 60_000,

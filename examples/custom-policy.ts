@@ -30,7 +30,7 @@ import {
   type PickComplete,
   type Subchannel,
   type SubchannelStateListener,
-} from '../src/index';
+} from 'switchyard';
 import { weightedPicker } from './weighted-picker';
 
 const { IDLE, CONNECTING, READY, TRANSIENT_FAILURE } = grpc.connectivityState;
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const { createChannel } = await import('../src/index');
+  const { createChannel } = await import('switchyard');
   const { EchoClient } = await import('./backend/echo-proto');
   const { startEchoServer } = await import('./backend/echo-server');
   const { registerFileResolver } = await import('./custom-resolver');

@@ -33,7 +33,7 @@ import {
   type ResolverUpdate,
   type Target,
   type TimerHandle,
-} from '../src/index';
+} from 'switchyard';
 
 /** Wait this long after a change event before reading, in ms: editors and agents write in several steps. */
 const SETTLE_MS = 20;
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   const { mkdtempSync, renameSync, rmSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const { createChannel } = await import('../src/index');
+  const { createChannel } = await import('switchyard');
   const { EchoClient } = await import('./backend/echo-proto');
   const { startEchoServer } = await import('./backend/echo-server');
   registerFileResolver();

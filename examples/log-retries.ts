@@ -8,7 +8,7 @@
  * `commit` and `throttled` event, then the channel's `stats()`. Exits 0 when done.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createChannel, type SwitchyardChannel } from '../src/index';
+import { createChannel, type SwitchyardChannel } from 'switchyard';
 import { ECHO_SERVICE_NAME, EchoClient, type EchoReply } from './backend/echo-proto';
 import { startEchoServer } from './backend/echo-server';
 

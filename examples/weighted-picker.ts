@@ -1,4 +1,4 @@
-import type { PickComplete, Picker } from '../src/index';
+import type { PickComplete, Picker } from 'switchyard';
 
 /**
  * An immutable picker choosing among `children` with probability proportional to `weight`, in O(1)

@@ -11,10 +11,10 @@ export { createChannel, SwitchyardChannel } from './channel/channel';
 export type { SwitchyardChannelOptions } from './channel/options';
 export type {
   AttemptEvent, AttemptKind, BackoffEvent, ChannelStats, CommitEvent, CommitReason, ConnectivityEvent, ResolutionEvent,
-  SwitchyardEvents, ThrottledEvent,
-} from './channel/events';
+  SwitchyardEvents, ThrottledEvent, WarningEvent,
+} from './call/events';
 export { ConfigError } from './errors';
-export type { Clock, TimerHandle } from './clock';
+export { systemClock, type Clock, type TimerHandle } from './clock';
 export { registerResolver } from './resolver/registry';
 export type {
   Address, Endpoint, Resolver, ResolverContext, ResolverFactory, ResolverListener, ResolverUpdate, Target, TcpAddress,
@@ -25,9 +25,9 @@ export { PICK_QUEUE } from './picker/types';
 export { QUEUE_PICKER, allFailedDetails, completePick, failPicker, idlePicker, roundRobinPicker, singlePicker } from './picker/pickers';
 export type {
   AttemptEndedHook, ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickArgs,
-  PickComplete, PickDrop, PickFail, PickQueue, PickResult, Picker, Subchannel, SubchannelCall, SubchannelStateListener,
+  PickComplete, PickDrop, PickFail, PickQueue, PickResult, Picker, Subchannel, SubchannelStream, SubchannelStateListener,
 } from './picker/types';
 export { propagateDeadlines, runWithDeadline, runWithTimeout } from './deadline/context';
-export { register } from './resolver/etcd-register';
+export { registerEtcdEndpoint } from './resolver/etcd-register';
 export type { EtcdRegistration, EtcdRegistrationOptions } from './resolver/etcd-register';
 export type { EtcdResolverOptions } from './resolver/etcd';

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 
 /** The machine a run came from, as reported with every result. */
@@ -15,7 +16,7 @@ export interface MachineInfo {
 /** Reads what the report states about the machine. */
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
-  const grpcJs = (require('@grpc/grpc-js/package.json') as { version: string }).version;
+  const grpcJs = (createRequire(__filename)('@grpc/grpc-js/package.json') as { version: string }).version;
   return {
     cpus: cpus.length,
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',

@@ -86,6 +86,8 @@ async function main(): Promise<void> {
     delayFraction: numberArg('delay-fraction', values['delay-fraction']),
   };
 
+  // Assigned once the server listens; the signal handlers below may run before that.
+  // eslint-disable-next-line prefer-const
   let server: EchoServerHandle | undefined;
   let shuttingDown = false;
   const shutdown = (): void => {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createChannel, type SwitchyardChannel } from '../../src/index';
+import { createChannel, type SwitchyardChannel } from 'switchyard';
 import { ECHO_SERVICE_NAME, EchoClient } from '../backend/echo-proto';
 import type { DemoOptions } from './args';
 

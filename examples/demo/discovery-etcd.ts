@@ -1,6 +1,6 @@
-import { register, type EtcdRegistration } from '../../src/index';
+import { registerEtcdEndpoint, type EtcdRegistration } from 'switchyard';
 import { ECHO_SERVICE_NAME } from '../backend/echo-proto';
-import { type EtcdCluster } from '../etcd/etcd-server';
+import type { EtcdCluster } from '../etcd/etcd-server';
 import type { DemoBackend } from './backends';
 import type { Discovery } from './discovery';
 
@@ -12,11 +12,11 @@ function describe(error: unknown): string {
 }
 
 /**
- * Registers every backend in `etcd` under `switchyard.demo.Echo` with `register()` (etcd's gRPC naming
+ * Registers every backend in `etcd` under `switchyard.demo.Echo` with `registerEtcdEndpoint()` (etcd's gRPC naming
  * layout) and returns the `etcd:///switchyard.demo.Echo` discovery. A crashed backend's registration is
  * closed (the lease revoked, so watching clients see it leave at once) and a restarted one registered
  * again. Here the demo deregisters on the backend's behalf, as a supervisor would; a real server calls
- * `register()` itself and its record expires `TTL_SECONDS` after it dies.
+ * `registerEtcdEndpoint()` itself and its record expires `TTL_SECONDS` after it dies.
  *
  * @param etcd a running etcd; `close()` does not stop it.
  * @throws Error (rejects) when a first registration fails; the ones that succeeded are closed first.
@@ -25,7 +25,7 @@ export async function etcdDiscovery(etcd: EtcdCluster, backends: readonly DemoBa
   const endpoints = [...etcd.endpoints];
   const registrations = new Map<string, EtcdRegistration>();
   const registerBackend = async (backend: DemoBackend): Promise<void> => {
-    const registration = await register({
+    const registration = await registerEtcdEndpoint({
       endpoints,
       service: ECHO_SERVICE_NAME,
       addr: backend.process.address,

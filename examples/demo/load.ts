@@ -88,13 +88,13 @@ export function runLoad(options: LoadOptions): LoadRun {
   const record = (error: grpc.ServiceError | null, reply: EchoReply | undefined, began: number): void => {
     if (error === null && reply !== undefined) {
       counters.ok++;
-      counters.byCode[grpc.status.OK]++;
+      counters.byCode[grpc.status.OK]! += 1;
       counters.okByBackend.set(reply.backend, (counters.okByBackend.get(reply.backend) ?? 0) + 1);
-      counters.okLatencyMs[Math.max(0, Math.min(lastBucket, Date.now() - began))]++;
+      counters.okLatencyMs[Math.max(0, Math.min(lastBucket, Date.now() - began))]! += 1;
     } else {
       counters.failed++;
       const code = error?.code ?? grpc.status.UNKNOWN;
-      counters.byCode[code >= 0 && code <= MAX_STATUS_CODE ? code : grpc.status.UNKNOWN]++;
+      counters.byCode[code >= 0 && code <= MAX_STATUS_CODE ? code : grpc.status.UNKNOWN]! += 1;
     }
   };
 

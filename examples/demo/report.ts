@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ChannelStats } from '../../src/index';
+import type { ChannelStats } from 'switchyard';
 import type { BackendTotals } from './backends';
 import { latencyQuantile, type LoadCounters } from './load';
 

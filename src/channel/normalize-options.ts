@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors';
 import { systemClock, type Clock } from '../clock';
 import { DEFAULT_PER_CALL_RETRY_BUFFER_BYTES, DEFAULT_PER_CHANNEL_RETRY_BUFFER_BYTES } from '../retry/retry-buffer';
-import { resolveConnectionBackoffConfig, type ConnectionBackoffConfig } from './connection-backoff';
+import { resolveConnectionBackoffConfig, type ConnectionBackoffConfig } from '../backoff';
 import type { SwitchyardChannelOptions } from './options';
 
 /** Channel options with every default filled in and every value checked. Internal. */
@@ -16,6 +16,7 @@ export interface NormalizedOptions {
   readonly backoff: ConnectionBackoffConfig;
   readonly connectionAttemptDelayMs: number;
   readonly maxAttemptsCap: number;
+  readonly strict: boolean;
   readonly perCallRetryBufferBytes: number;
   readonly perChannelRetryBufferBytes: number;
   readonly idleTimeoutMs: number;
@@ -26,7 +27,7 @@ export interface NormalizedOptions {
 const KNOWN = new Set<string>([
   'serviceConfig', 'channelOptions', 'dnsRefreshIntervalMs', 'minResolutionIntervalMs', 'serviceConfigLookup',
   'resolverOptions', 'maxEndpoints', 'initialReconnectBackoffMs', 'maxReconnectBackoffMs', 'minConnectTimeoutMs',
-  'connectionAttemptDelayMs', 'maxAttemptsCap', 'perCallRetryBufferBytes', 'perChannelRetryBufferBytes',
+  'connectionAttemptDelayMs', 'strict', 'maxAttemptsCap', 'perCallRetryBufferBytes', 'perChannelRetryBufferBytes',
   'idleTimeoutMs', 'clock', 'random',
 ]);
 
@@ -54,6 +55,7 @@ export function normalizeOptions(options: SwitchyardChannelOptions | undefined):
     // gRFC A61: the Happy Eyeballs delay is clamped to [100 ms, 2 s].
     connectionAttemptDelayMs: Math.min(2_000, Math.max(100, positive(o, 'connectionAttemptDelayMs', 250))),
     maxAttemptsCap: integer(o, 'maxAttemptsCap', 5, 2),
+    strict: boolean(o, 'strict', false),
     perCallRetryBufferBytes,
     perChannelRetryBufferBytes,
     idleTimeoutMs: nonNegative(o, 'idleTimeoutMs', 30 * 60_000),

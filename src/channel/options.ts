@@ -35,6 +35,13 @@ export interface SwitchyardChannelOptions {
   minConnectTimeoutMs?: number;
   /** Happy Eyeballs delay before the next address is tried (gRFC A61). Default 250 ms, clamped to [100, 2000]. */
   connectionAttemptDelayMs?: number;
+  /**
+   * Reject a service config (the `serviceConfig` option: `ConfigError`; a resolver's: rejected per
+   * gRFC A21) that has fields switchyard would ignore — unknown or misspelt keys, a method config
+   * without `name`. Default false: gRPC ignores unknown fields, and switchyard reports each as a
+   * `warning` event.
+   */
+  strict?: boolean;
   /** Cap on a retry or hedging policy's `maxAttempts` (gRFC A6). Default 5. */
   maxAttemptsCap?: number;
   /** Retry buffer per call: outgoing bytes kept for replay; past it the call commits. Default 256 KiB. */

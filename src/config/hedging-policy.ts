@@ -1,8 +1,8 @@
 import { ConfigError } from '../errors';
 import type { HedgingPolicy } from './types';
-import { parseDuration } from './duration';
+import { parseDuration } from '../json/duration';
 import { freezeSet } from './freeze';
-import { expectObject, fieldPath, getField } from './json-path';
+import { expectObject, fieldPath, getField } from '../json/path';
 import { parseMaxAttempts } from './retry-policy';
 import { parseStatusCodeList } from './status-code';
 

@@ -2,7 +2,7 @@ import { ConfigError } from '../errors';
 import { getLoadBalancingPolicyFactory, registeredPolicies } from '../picker/registry';
 import type { LoadBalancingPolicyFactory } from '../picker/types';
 import type { LoadBalancingChoice } from './types';
-import { expectArray, expectString, indexPath, isJsonObject } from './json-path';
+import { expectArray, expectString, indexPath, isJsonObject } from '../json/path';
 
 /**
  * Select the load-balancing policy from `loadBalancingConfig` (gRFC A24): a list of single-key

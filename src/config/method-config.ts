@@ -1,9 +1,9 @@
 import { ConfigError } from '../errors';
 import type { MethodConfig } from './types';
-import { parseDuration } from './duration';
+import { parseDuration } from '../json/duration';
 import { parseHedgingPolicy } from './hedging-policy';
-import { expectBoolean, fieldPath, getField, type JsonObject } from './json-path';
-import { parseUint32 } from './json-number';
+import { expectBoolean, fieldPath, getField, type JsonObject } from '../json/path';
+import { parseUint32 } from '../json/number';
 import { parseRetryPolicy } from './retry-policy';
 
 /** Mutable twin of {@link MethodConfig}, filled while parsing and then frozen. */

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import { expectArray, expectObject, expectString, fieldPath, getField, indexPath } from './json-path';
+import { expectArray, expectObject, expectString, fieldPath, getField, indexPath } from '../json/path';
 
 /** One parsed `methodConfig[].name[]` entry. */
 export interface MethodName {

@@ -1,8 +1,8 @@
 import { ConfigError } from '../errors';
 import type { RetryPolicy } from './types';
-import { parseDuration } from './duration';
-import { expectObject, fieldPath, getField } from './json-path';
-import { readJsonNumber } from './json-number';
+import { parseDuration } from '../json/duration';
+import { expectObject, fieldPath, getField } from '../json/path';
+import { readJsonNumber } from '../json/number';
 import { parseStatusCodeList } from './status-code';
 
 /**

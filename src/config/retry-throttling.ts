@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors';
 import type { RetryThrottlingConfig } from './types';
-import { expectObject, fieldPath, getField } from './json-path';
-import { readJsonNumber } from './json-number';
+import { expectObject, fieldPath, getField } from '../json/path';
+import { readJsonNumber } from '../json/number';
 
 const MAX_TOKENS_LIMIT = 1000;
 

@@ -1,6 +1,6 @@
 import type { status } from '@grpc/grpc-js';
 import type { MethodConfig, ServiceConfig } from './types';
-import { formatDuration } from './duration';
+import { formatDuration } from '../json/duration';
 import { STATUS_CODE_NAMES } from './status-code';
 
 /**

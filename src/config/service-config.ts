@@ -1,11 +1,12 @@
 import { ConfigError } from '../errors';
 import type { LoadBalancingChoice, MethodConfig, ServiceConfig } from './types';
 import { freezeMap } from './freeze';
-import { expectArray, expectObject, expectString, fieldPath, getField, indexPath, type JsonObject } from './json-path';
+import { expectArray, expectObject, expectString, fieldPath, getField, indexPath, type JsonObject } from '../json/path';
 import { parseLoadBalancingConfig, parseLoadBalancingPolicyName } from './load-balancing-config';
 import { parseMethodConfig } from './method-config';
 import { parseMethodNames } from './method-name';
 import { parseRetryThrottling } from './retry-throttling';
+import { serviceConfigWarnings, type ConfigWarning } from './service-config-warnings';
 
 /** Options of {@link parseServiceConfig}. */
 export interface ParseServiceConfigOptions {
@@ -14,6 +15,19 @@ export interface ParseServiceConfigOptions {
    * Hedges": 5 by default, raisable by the client). Expected to be an integer >= 2.
    */
   readonly maxAttemptsCap: number;
+  /**
+   * Reject what would otherwise only be a warning (see {@link serviceConfigWarnings}: unknown fields,
+   * a method config naming no method, a name no method can match) with a `ConfigError` for the first
+   * one. Default false: gRPC ignores unknown fields for forward compatibility.
+   */
+  readonly strict?: boolean;
+}
+
+/** A parsed service config and what in it has no effect. */
+export interface ParsedServiceConfig {
+  readonly config: ServiceConfig;
+  /** Empty when everything in the input is used; never non-empty with `strict`. */
+  readonly warnings: readonly ConfigWarning[];
 }
 
 /**
@@ -37,13 +51,28 @@ export interface ParseServiceConfigOptions {
  *   gives `serviceConfig: is not valid JSON: ...`.
  */
 export function parseServiceConfig(input: unknown, options: ParseServiceConfigOptions): ServiceConfig {
+  return parseServiceConfigWithWarnings(input, options).config;
+}
+
+/**
+ * {@link parseServiceConfig}, and the warnings for what in the input has no effect (see
+ * {@link serviceConfigWarnings}), each with its JSON path, for the channel to report (e.g. as
+ * `warning` events and in its debug log) or, with `strict`, to reject.
+ * @throws ConfigError as {@link parseServiceConfig}; with `options.strict`, also for the first warning
+ *   (`<path>: <rule>`), after every validity check passed.
+ */
+export function parseServiceConfigWithWarnings(input: unknown, options: ParseServiceConfigOptions): ParsedServiceConfig {
   const json = toObject(input);
-  return Object.freeze({
+  const config: ServiceConfig = Object.freeze({
     loadBalancing: parseLoadBalancing(json),
     methodConfigs: parseMethodConfigs(getField(json, 'methodConfig'), 'methodConfig', options.maxAttemptsCap),
     retryThrottling: optional(getField(json, 'retryThrottling'), (v) => parseRetryThrottling(v, 'retryThrottling')),
     healthCheckServiceName: optional(getField(json, 'healthCheckConfig'), parseHealthCheckServiceName),
   });
+  const warnings = Object.freeze(serviceConfigWarnings(json));
+  const first = warnings[0];
+  if (options.strict && first !== undefined) throw new ConfigError(first.path, `${first.rule} (strict)`);
+  return Object.freeze({ config, warnings });
 }
 
 function toObject(input: unknown): JsonObject {

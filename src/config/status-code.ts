@@ -1,6 +1,6 @@
-import { status } from '@grpc/grpc-js';
+import type { status } from '@grpc/grpc-js';
 import { ConfigError } from '../errors';
-import { expectArray, indexPath } from './json-path';
+import { expectArray, indexPath } from '../json/path';
 import { freezeSet } from './freeze';
 
 /** The canonical gRPC status code names (`doc/statuscodes.md`), indexed by code. */

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Deadline, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../clock';
-import { ConfigError } from '../errors';
+import { describeArgument } from '../arguments';
 import { Cancellation, type CancelListener } from './cancellation';
 import { deadlineFromGrpc, minDeadline } from './deadline';
 
@@ -83,10 +83,16 @@ export function currentCallContext(): CallContext | undefined {
  * @param deadline an **absolute** deadline: a Date, or ms since the epoch (Infinity = none). For a
  *   relative timeout use {@link runWithTimeout}.
  * @param fn called synchronously; its return value (a Promise too) is returned as is.
- * @throws ConfigError(`deadline`) for an invalid Date or NaN; whatever `fn` throws.
+ * @throws TypeError naming the argument when `deadline` is not a valid Date or a number (NaN is not),
+ *   or `fn` is not a function; whatever `fn` throws.
  */
 export function runWithDeadline<R>(deadline: Deadline, fn: () => R): R {
-  const abs = deadlineFromGrpc(deadline);
+  const abs = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (typeof abs !== 'number' || Number.isNaN(abs)) {
+    const got = deadline instanceof Date ? 'an invalid Date' : describeArgument(deadline);
+    throw new TypeError(`runWithDeadline(deadline): must be a valid Date or a number of ms since the epoch (Infinity for none), got ${got}`);
+  }
+  checkFunction('runWithDeadline', fn);
   const outer = storage.getStore();
   const ctx = outer === undefined ? new CallContext(abs, undefined) : new CallContext(minDeadline(abs, outer.deadline), outer.source);
   return storage.run(ctx, fn);
@@ -99,13 +105,19 @@ export function runWithDeadline<R>(deadline: Deadline, fn: () => R): R {
  *   DEADLINE_EXCEEDED); Infinity means none.
  * @param fn called synchronously; its return value is returned as is.
  * @param clock time source, for tests. Default the system clock.
- * @throws ConfigError(`timeoutMs`) when not a number or NaN; whatever `fn` throws.
+ * @throws TypeError naming the argument when `timeoutMs` is not a number (or is NaN) or `fn` is not a
+ *   function; whatever `fn` throws.
  */
 export function runWithTimeout<R>(timeoutMs: number, fn: () => R, clock: Clock = systemClock): R {
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs)) {
-    throw new ConfigError('timeoutMs', 'must be a number of milliseconds', timeoutMs);
+    throw new TypeError(`runWithTimeout(timeoutMs): must be a number of milliseconds, got ${describeArgument(timeoutMs)}`);
   }
+  checkFunction('runWithTimeout', fn);
   return runWithDeadline(clock.now() + timeoutMs, fn);
+}
+
+function checkFunction(functionName: string, fn: unknown): void {
+  if (typeof fn !== 'function') throw new TypeError(`${functionName}(…, fn): fn must be a function, got ${describeArgument(fn)}`);
 }
 
 /** The part of a grpc-js server call object (all four kinds) this module uses. */
@@ -232,11 +244,11 @@ function handlerNames(implementation: object): string[] {
  *
  * @param implementation the object passed to `server.addService(definition, implementation)`.
  * @returns a new object with the same keys, to pass to `addService` instead.
- * @throws ConfigError(`implementation`) if it is not an object.
+ * @throws TypeError naming the argument if `implementation` is not an object.
  */
 export function propagateDeadlines<T extends UntypedServiceImplementation>(implementation: T): T {
   if (typeof implementation !== 'object' || implementation === null) {
-    throw new ConfigError('implementation', 'must be an object of handler functions', implementation);
+    throw new TypeError(`propagateDeadlines(implementation): must be an object of handler functions, got ${describeArgument(implementation)}`);
   }
   const wrapped: Record<string, unknown> = {};
   for (const name of handlerNames(implementation)) {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import { expectArray, indexPath, isJsonObject } from '../config/json-path';
+import { expectArray, indexPath, isJsonObject } from '../json/path';
 import { getLoadBalancingPolicyFactory, registeredPolicies } from './registry';
 import type { LoadBalancingPolicyFactory } from './types';
 

@@ -1,6 +1,6 @@
-import { connectivityState, type Deadline } from '@grpc/grpc-js';
+import { connectivityState } from '@grpc/grpc-js';
 import type { Address } from '../resolver/types';
-import type { ConnectivityState, PickComplete, Subchannel, SubchannelCall, SubchannelStateListener } from './types';
+import type { ConnectivityState, PickComplete, Subchannel, SubchannelStream, SubchannelStateListener } from './types';
 
 /**
  * A subchannel as `outlier_detection` hands it to its child policy (gRFC A50 "Subchannel Wrapper"):
@@ -52,8 +52,8 @@ export class EjectableSubchannel<E> implements Subchannel {
     this.listeners.delete(listener);
   }
 
-  createCall(method: string, deadline: Deadline, host?: string): SubchannelCall {
-    return (this.inner.createCall as NonNullable<Subchannel['createCall']>).call(this.inner, method, deadline, host);
+  createStream(method: string, deadline: number, host?: string): SubchannelStream {
+    return (this.inner.createStream as NonNullable<Subchannel['createStream']>).call(this.inner, method, deadline, host);
   }
 
   /** Report TRANSIENT_FAILURE and stop passing updates along. Idempotent. */

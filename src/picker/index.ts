@@ -5,9 +5,9 @@
  * ORCA, A51), outlier_detection (A50), ring_hash (A42, A76) and switchyard.peak_ewma, composed over
  * endpoints by `EndpointList` (one pick_first child per endpoint, A61). Pure over the `Subchannel` and
  * `ChannelControlHelper` interfaces of `types.ts`: no I/O of its own except the ORCA out-of-band stream
- * it opens through `Subchannel.createCall`.
- * May import: `resolver` types and address helpers, `clock`, `errors`, and `config/json-path` and
- * `config/duration` (leaf helpers); never the rest of `config`, never `channel`.
+ * it opens through `Subchannel.createStream`.
+ * May import: `resolver` types and address helpers, `clock`, `errors`, and the JSON readers of `json/`;
+ * never `config`, never a layer (`channel`, `call`, `subchannel`, `transport`).
  *
  * Importing this module registers every built-in policy, as a side effect:
  * ```ts

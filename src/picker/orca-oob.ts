@@ -1,7 +1,7 @@
 import { Metadata, connectivityState, status as grpcStatus, type StatusObject } from '@grpc/grpc-js';
 import type { Clock, TimerHandle } from '../clock';
 import { decodeOrcaLoadReport, emptyOrcaLoadReport, encodeOrcaLoadReportRequest, type OrcaLoadReport } from './orca-load-report';
-import type { Subchannel, SubchannelCall, SubchannelStateListener } from './types';
+import type { Subchannel, SubchannelStream, SubchannelStateListener } from './types';
 
 /** The out-of-band ORCA method (gRFC A51): server streaming, one `OrcaLoadReport` per interval. */
 export const ORCA_OOB_METHOD = '/xds.service.orca.v3.OpenRcaService/StreamCoreMetrics';
@@ -15,14 +15,14 @@ export interface OrcaOobWatch {
 /**
  * Watch a subchannel's out-of-band load reports (gRFC A51 "Out-of-Band Metrics Reporting"): while the
  * subchannel is READY, one `StreamCoreMetrics` stream with `report_interval = intervalMs`, opened the
- * way client-side health checking opens its `Health/Watch` stream (through `Subchannel.createCall`),
+ * way client-side health checking opens its `Health/Watch` stream (through `Subchannel.createStream`),
  * each response decoded and handed to `onReport` (the same object every time: copy what you keep).
  *
  * - The stream stops when the subchannel leaves READY and starts again when it is READY again.
  * - A stream that ends while the subchannel is READY is reopened one `intervalMs` later (the server
  *   reports no more often than that anyway), on `clock`; UNIMPLEMENTED means the server has no ORCA
  *   service, and is not retried on that connection.
- * - A subchannel without `createCall` (a test double, or a wrapper that does not forward it) is never
+ * - A subchannel without `createStream` (a test double, or a wrapper that does not forward it) is never
  *   watched.
  *
  * @param intervalMs requested reporting interval in ms (`oobReportingPeriod` of gRFC A58).
@@ -35,16 +35,16 @@ export function watchOrcaOob(
 ): OrcaOobWatch {
   const report = emptyOrcaLoadReport();
   const request = encodeOrcaLoadReportRequest(intervalMs);
-  let call: SubchannelCall | undefined;
+  let call: SubchannelStream | undefined;
   let retry: TimerHandle | undefined;
   let unimplemented = false;
   let stopped = false;
 
   const start = (): void => {
     retry = undefined;
-    if (stopped || call !== undefined || unimplemented || subchannel.createCall === undefined) return;
+    if (stopped || call !== undefined || unimplemented || subchannel.createStream === undefined) return;
     if (subchannel.getState() !== connectivityState.READY) return;
-    const current = subchannel.createCall(ORCA_OOB_METHOD, Infinity);
+    const current = subchannel.createStream(ORCA_OOB_METHOD, Infinity);
     call = current;
     current.start(new Metadata(), {
       onReceiveMetadata() {},

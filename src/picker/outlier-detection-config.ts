@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import { fieldPath } from '../config/json-path';
+import { fieldPath } from '../json/path';
 import { selectChildPolicy, type ChildPolicyChoice } from './child-policy';
 import { PolicyConfigReader } from './policy-config';
 

@@ -1,7 +1,7 @@
 import { connectivityState } from '@grpc/grpc-js';
 import type { TimerHandle } from '../clock';
 import { ConfigError } from '../errors';
-import { expectObject } from '../config/json-path';
+import { expectObject } from '../json/path';
 import { addressKey } from '../resolver/address';
 import type { Address, Endpoint } from '../resolver/types';
 import { flattenDistinctAddresses } from './address-list';

@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors';
-import { parseDuration } from '../config/duration';
-import { expectObject, fieldPath, getField, type JsonObject } from '../config/json-path';
+import { parseDuration } from '../json/duration';
+import { expectObject, fieldPath, getField, type JsonObject } from '../json/path';
 
 /** The JSON number grammar (RFC 8259 §6), for numbers that arrive as strings (proto3 JSON allows both). */
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;

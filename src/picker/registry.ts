@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors';
+import { POLICY_FACTORY_MEMBERS, checkFactoryArgument } from '../arguments';
 import type { LoadBalancingPolicyFactory } from './types';
 
 const policies = new Map<string, LoadBalancingPolicyFactory>();
@@ -9,12 +9,12 @@ const policies = new Map<string, LoadBalancingPolicyFactory>();
  * registration for the same name replaces the earlier one; service configs already parsed keep the
  * factory they were parsed with (the name is looked up at parse time).
  * @param factory the policy: `name`, `parseConfig` and `create` (see {@link LoadBalancingPolicyFactory}).
- * @throws ConfigError (path `name`) if the name is not a non-empty string.
+ * @throws TypeError naming the argument when `factory` is not an object with a non-empty `name` string
+ *   and `parseConfig` and `create` functions.
  */
 export function registerLoadBalancingPolicy(factory: LoadBalancingPolicyFactory): void {
-  if (typeof factory.name !== 'string' || factory.name === '') {
-    throw new ConfigError('name', 'must be a non-empty string', factory.name);
-  }
+  checkFactoryArgument('registerLoadBalancingPolicy', factory, POLICY_FACTORY_MEMBERS);
+  if (factory.name === '') throw new TypeError('registerLoadBalancingPolicy(factory): factory.name must not be empty');
   policies.set(factory.name, factory);
 }
 

@@ -1,5 +1,5 @@
 import { connectivityState } from '@grpc/grpc-js';
-import { expectObject } from '../config/json-path';
+import { expectObject } from '../json/path';
 import { EndpointList, endpointListPolicy } from './endpoint-list';
 import { roundRobinPicker } from './pickers';
 import type { ChannelControlHelper, LoadBalancingPolicy, LoadBalancingPolicyFactory } from './types';

@@ -1,4 +1,4 @@
-import type { ChannelInterface, Deadline, Metadata, StatusObject, connectivityState, status } from '@grpc/grpc-js';
+import type { ChannelInterface, Metadata, StatusObject, connectivityState, status } from '@grpc/grpc-js';
 import type { Clock } from '../clock';
 import type { Address, Endpoint } from '../resolver/types';
 
@@ -13,8 +13,8 @@ export type SubchannelStateListener = (
   error: string | undefined,
 ) => void;
 
-/** A grpc-js call object, what `Channel.createCall` returns (see {@link Subchannel.createCall}). */
-export type SubchannelCall = ReturnType<ChannelInterface['createCall']>;
+/** The stream of one attempt: the grpc-js call object shape (see {@link Subchannel.createStream}). */
+export type SubchannelStream = ReturnType<ChannelInterface['createCall']>;
 
 /**
  * One connection to one address, as a load-balancing policy sees it. Connectivity states follow
@@ -42,16 +42,16 @@ export interface Subchannel {
   addStateListener(listener: SubchannelStateListener): void;
   removeStateListener(listener: SubchannelStateListener): void;
   /**
-   * Start a call on this subchannel's current connection: how the channel sends an attempt, and how a
+   * Start a stream on this subchannel's current connection: how the channel sends an attempt, and how a
    * policy opens a per-connection stream of its own (ORCA's out-of-band `StreamCoreMetrics`, gRFC
    * A51). When the subchannel is not READY the call fails at once with UNAVAILABLE. The channel's
    * subchannels always have it; a policy that wraps subchannels must forward it to the wrapped one,
    * since the channel sends attempts through the picked object.
    * @param method full method path, `/package.Service/Method`.
-   * @param deadline absolute (a `Date`, or ms since the epoch; `Infinity` for none).
+   * @param deadline absolute ms since the epoch, `Infinity` for none.
    * @param host the call's `:authority` override, if any.
    */
-  createCall?(method: string, deadline: Deadline, host?: string): SubchannelCall;
+  createStream?(method: string, deadline: number, host?: string): SubchannelStream;
 }
 
 /** What a pick knows about the attempt it picks for. */

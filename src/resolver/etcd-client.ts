@@ -1,10 +1,12 @@
 import type { Etcd3, IDuplexStream, IWatchRequest, IWatchResponse } from 'etcd3';
+import type * as Etcd3Lib from 'etcd3';
+import type * as CockatielLib from 'cockatiel';
 import type { EtcdSettings } from './etcd-options';
 
 /** The `etcd3` module's exports. Internal. */
-export type Etcd3Module = typeof import('etcd3');
+export type Etcd3Module = typeof Etcd3Lib;
 /** The `cockatiel` module's exports (etcd3's fault-handling policies). Internal. */
-export type CockatielModule = typeof import('cockatiel');
+export type CockatielModule = typeof CockatielLib;
 
 /** The two packages the etcd support needs, loaded on first use by {@link loadEtcdModules}. Internal. */
 export interface EtcdModules {
@@ -16,7 +18,7 @@ let loading: Promise<EtcdModules> | undefined;
 
 /**
  * Load `etcd3` and `cockatiel` on first use, so that importing switchyard costs nothing for
- * applications that never use the `etcd` resolver or `register()`. Later calls share one promise.
+ * applications that never use the `etcd` resolver or `registerEtcdEndpoint()`. Later calls share one promise.
  *
  * A dynamic `import()` rather than `require()`: it works unchanged in the CommonJS build, the ESM
  * build (where `require` does not exist) and under test runners.

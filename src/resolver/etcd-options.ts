@@ -100,7 +100,7 @@ export function validateEndpoints(value: unknown, path: string): string[] {
 }
 
 /**
- * Validate the fields shared by the resolver and `register()`: auth, request timeout and backoff.
+ * Validate the fields shared by the resolver and `registerEtcdEndpoint()`: auth, request timeout and backoff.
  * @throws ConfigError at `<path>.<field>` for an invalid field.
  */
 export function validateCommon(raw: Record<string, unknown>, endpoints: readonly string[], path: string): EtcdSettings {

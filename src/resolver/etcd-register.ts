@@ -3,11 +3,11 @@ import { systemClock } from '../clock';
 import type { TimerHandle } from '../clock';
 import { ConfigError } from '../errors';
 import { createEtcd3Client, loadEtcdModules } from './etcd-client';
-import { etcdBackoffMs } from './etcd-backoff';
+import { backoffBaseMs, jitter } from '../backoff';
 import { validateCommon, validateEndpoints } from './etcd-options';
 import { parseEtcdAddr } from './etcd-record';
 
-/** Options of {@link register}. Durations: `ttlSeconds` in seconds, every other one in milliseconds. */
+/** Options of {@link registerEtcdEndpoint}. Durations: `ttlSeconds` in seconds, every other one in milliseconds. */
 export interface EtcdRegistrationOptions {
   /** etcd client URLs: `host:port`, `http://host:port` or `https://host:port` (all or none https). */
   readonly endpoints: readonly string[];
@@ -35,7 +35,7 @@ export interface EtcdRegistrationOptions {
   readonly maxBackoffMs?: number;
 }
 
-/** A live registration returned by {@link register}. */
+/** A live registration returned by {@link registerEtcdEndpoint}. */
 export interface EtcdRegistration {
   /** The etcd key written: `<service>/<addr>`. */
   readonly key: string;
@@ -63,7 +63,7 @@ export interface EtcdRegistration {
  *
  * @example
  * ```ts
- * const registration = await register({
+ * const registration = await registerEtcdEndpoint({
  *   endpoints: ['127.0.0.1:2379'],
  *   service: 'orders',
  *   addr: '10.1.2.3:50051',
@@ -81,7 +81,7 @@ export interface EtcdRegistration {
  * @throws The etcd client's error (rejected) when the first grant or put fails; nothing is left
  *   behind (the client is closed).
  */
-export async function register(options: EtcdRegistrationOptions): Promise<EtcdRegistration> {
+export async function registerEtcdEndpoint(options: EtcdRegistrationOptions): Promise<EtcdRegistration> {
   const endpoints = validateEndpoints(options.endpoints, 'options.endpoints');
   const settings = validateCommon(options as unknown as Record<string, unknown>, endpoints, 'options');
   const { service, addr } = options;
@@ -123,7 +123,7 @@ export async function register(options: EtcdRegistrationOptions): Promise<EtcdRe
   };
 
   const retryLater = (): void => {
-    const delay = etcdBackoffMs(failures++, settings.initialBackoffMs, settings.maxBackoffMs, Math.random);
+    const delay = jitter(backoffBaseMs(failures++, settings.initialBackoffMs, settings.maxBackoffMs), Math.random);
     timer = clock.setTimeout(() => {
       timer = undefined;
       if (closed) return;

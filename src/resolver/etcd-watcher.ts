@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../clock';
 import { addressKey } from './address';
 import type { EtcdBackend, EtcdKeyValue, EtcdWatch, EtcdWatchEvent } from './etcd-client';
-import { etcdBackoffMs } from './etcd-backoff';
+import { backoffBaseMs, jitter } from '../backoff';
 import { parseEtcdRecord } from './etcd-record';
 import type { ConfigError } from '../errors';
 import type { Endpoint, Resolver, ResolverListener } from './types';
@@ -38,10 +38,11 @@ type Phase = 'idle' | 'listing' | 'watching' | 'waiting' | 'closed';
  *    address registered under two keys is reported once).
  * 3. An invalid record is left out (a put that makes a key invalid removes its endpoint) and noted
  *    with `onError`; the other records are still reported, before the note.
- * 4. When etcd fails (list error, watch stream lost), `onError` is called, the last list stays in
- *    force, and the resolver retries after a backoff on `clock` (doc/connection-backoff.md formula):
- *    it resumes the watch from the last applied revision + 1, so changes made meanwhile arrive as
- *    events. If etcd compacted that revision away, it lists again and watches from there.
+ * 4. When etcd fails (list error, watch stream lost), `onError` is called (saying whether a list is
+ *    kept or none was ever received), the last list stays in force, and the resolver retries after a
+ *    backoff on `clock` (doc/connection-backoff.md formula): it resumes the watch from the last
+ *    applied revision + 1, so changes made meanwhile arrive as events. If etcd compacted that revision
+ *    away, it lists again and watches from there.
  * 5. `requestResolution()` while listing or watching does nothing (the watch already delivers every
  *    change); while waiting for a retry it retries at once if the last attempt is at least
  *    `minResolutionIntervalMs` old.
@@ -60,6 +61,8 @@ export function createEtcdServiceResolver(deps: EtcdServiceResolverDeps): Resolv
   let needList = true;
   let failures = 0;
   let lastAttemptAt = 0;
+  /** An endpoint list has been reported: the channel has one to keep while etcd is down. */
+  let reported = false;
   let watch: EtcdWatch | undefined;
   let timer: TimerHandle | undefined;
 
@@ -162,6 +165,7 @@ export function createEtcdServiceResolver(deps: EtcdServiceResolverDeps): Resolv
       seen.add(id);
       endpoints.push(endpoint);
     }
+    reported = true;
     deliver(() => listener.onUpdate({ endpoints }));
     if (errors.length > 0) {
       const detail = errors.map((e) => e.message).join('; ');
@@ -173,7 +177,7 @@ export function createEtcdServiceResolver(deps: EtcdServiceResolverDeps): Resolv
   const fail = (err: unknown): void => {
     if (phase === 'closed') return;
     const cause = err instanceof Error ? err : new Error(String(err));
-    const delay = etcdBackoffMs(failures, deps.initialBackoffMs, deps.maxBackoffMs, deps.random);
+    const delay = jitter(backoffBaseMs(failures, deps.initialBackoffMs, deps.maxBackoffMs), deps.random);
     failures++;
     phase = 'waiting';
     ++generation;
@@ -181,7 +185,12 @@ export function createEtcdServiceResolver(deps: EtcdServiceResolverDeps): Resolv
       timer = undefined;
       if (phase === 'waiting') attempt();
     }, delay);
-    const error = new Error(`etcd resolver for "${deps.service}": etcd unavailable (${cause.message}); keeping the last endpoint list, retrying in ${Math.round(delay)} ms`, { cause });
+    // Say what the channel does meanwhile; before any list there is none to keep.
+    const effect = reported
+      ? 'keeping the last endpoint list'
+      : 'no endpoint list received yet, so none to keep: calls fail with UNAVAILABLE (wait-for-ready calls wait)';
+    const error = new Error(
+      `etcd resolver for "${deps.service}": etcd unavailable (${cause.message}); ${effect}; retrying in ${Math.round(delay)} ms`, { cause });
     deliver(() => listener.onError(error));
   };
 

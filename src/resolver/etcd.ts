@@ -6,7 +6,7 @@ import type { ResolverFactory, Target } from './types';
 /**
  * The `etcd` resolver: finds a service's endpoints in etcd v3, using the key layout of etcd's gRPC
  * naming (etcd docs, "gRPC naming and discovery"; Go's `go.etcd.io/etcd/client/v3/naming/endpoints`
- * writes it, and so does `register()` in `etcd-register.ts`).
+ * writes it, and so does `registerEtcdEndpoint()` in `etcd-register.ts`).
  *
  * Targets (gRPC `doc/naming.md` URI form):
  * - `etcd:///<service>`: etcd endpoints come from the channel option `resolverOptions`, keyed by

@@ -77,7 +77,7 @@ export function isHostName(host: string): boolean {
   const name = host.endsWith('.') ? host.slice(0, -1) : host;
   if (name === '' || name.length > 253) return false;
   const labels = name.split('.');
-  return labels.every((label) => LABEL.test(label)) && !DIGITS.test(labels[labels.length - 1]);
+  return labels.every((label) => LABEL.test(label)) && !DIGITS.test(labels[labels.length - 1]!);
 }
 
 /** True when `host` is an IP literal (IPv4 dotted quad or IPv6 without brackets): no lookup needed. */

@@ -1,28 +1,27 @@
+/**
+ * @packageDocumentation
+ * `resolver/` turns a target (gRPC `doc/naming.md`) into endpoint lists over time and knows nothing of
+ * connections. It owns target parsing (`target.ts`), the registry of resolvers by scheme
+ * (`registry.ts`), the built-in `dns` (with gRFC A2 TXT service config), `ipv4`, `ipv6`, `unix` and
+ * `etcd` resolvers, and the etcd registration helper. It may import `clock`, `errors`, `backoff` and
+ * `json/`; nothing above it.
+ *
+ * Importing this module registers the built-in resolvers, unless the application registered its own
+ * for that scheme first:
+ *
+ * ```ts
+ * import './resolver';
+ * const factory = getResolverFactory(parseTarget('dns:///orders.internal:50051').scheme);
+ * const resolver = factory!.create(target, { onUpdate, onError }, context);
+ * resolver.requestResolution();
+ * ```
+ */
 import { dnsResolverFactory } from './dns';
+import { etcdResolverFactory } from './etcd';
 import { ipv4ResolverFactory, ipv6ResolverFactory } from './ip';
 import { getResolverFactory, registerResolver } from './registry';
 import { unixResolverFactory } from './unix';
-import { etcdResolverFactory } from './etcd';
 
-/**
- * Register the built-in resolvers — `dns`, `ipv4`, `ipv6`, `unix` (gRPC `doc/naming.md`) and `etcd` — unless the
- * application already registered its own for that scheme. Runs once at import of this module;
- * calling it again is harmless (idempotent).
- */
-export function registerBuiltinResolvers(): void {
-  for (const factory of [dnsResolverFactory, ipv4ResolverFactory, ipv6ResolverFactory, unixResolverFactory, etcdResolverFactory]) {
-    if (getResolverFactory(factory.scheme) === undefined) registerResolver(factory);
-  }
+for (const factory of [dnsResolverFactory, ipv4ResolverFactory, ipv6ResolverFactory, unixResolverFactory, etcdResolverFactory]) {
+  if (getResolverFactory(factory.scheme) === undefined) registerResolver(factory);
 }
-
-registerBuiltinResolvers();
-
-export { parseTarget, DEFAULT_SCHEME } from './target';
-export { registerResolver } from './registry';
-export { createDnsResolverFactory, dnsResolverFactory, parseDnsTarget } from './dns';
-export type { DnsResolverFactoryOptions, DnsTarget } from './dns';
-export type { DnsQueries, DnsQueriesFactory } from './dns-queries';
-export { MAX_SERVICE_CONFIG_TXT_BYTES } from './dns-txt-config';
-export type { ServiceConfigLookupOptions } from './dns-txt-config';
-export { ipv4ResolverFactory, ipv6ResolverFactory } from './ip';
-export { unixResolverFactory } from './unix';

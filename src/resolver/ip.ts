@@ -44,7 +44,7 @@ function createIpResolverFactory(family: 4 | 6): ResolverFactory {
     },
     defaultAuthority(target) {
       // The first entry as written, like grpc-js: it names the server for TLS and :authority.
-      return target.path.split(',')[0];
+      return target.path.split(',')[0]!;
     },
   };
 }

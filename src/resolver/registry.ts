@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors';
+import { checkFactoryArgument, RESOLVER_FACTORY_MEMBERS } from '../arguments';
 import type { ResolverFactory } from './types';
 
 const resolvers = new Map<string, ResolverFactory>();
@@ -9,9 +10,12 @@ const resolvers = new Map<string, ResolverFactory>();
  * registration for the same scheme replaces the earlier one, so applications can override a built-in
  * resolver. Channels created before the call keep the resolver they were created with.
  * @param factory the resolver factory; `factory.scheme` is the URI scheme, without the `:`.
+ * @throws TypeError naming the member if `factory` is not an object with a string `scheme` and the
+ *   functions `create` and `defaultAuthority`.
  * @throws ConfigError (path `scheme`) if the scheme is not a valid URI scheme (RFC 3986 §3.1).
  */
 export function registerResolver(factory: ResolverFactory): void {
+  checkFactoryArgument('registerResolver', factory, RESOLVER_FACTORY_MEMBERS);
   if (!/^[a-z][a-z0-9+.-]*$/i.test(factory.scheme)) {
     throw new ConfigError('scheme', 'must be a URI scheme (a letter, then letters, digits, "+", "-" or ".")', factory.scheme);
   }

@@ -1,10 +1,5 @@
 import type { Clock, TimerHandle } from '../clock';
-import { DEFAULT_INITIAL_RECONNECT_BACKOFF_MS, RECONNECT_BACKOFF_MULTIPLIER } from '../channel/connection-backoff';
-
-/** First delay in ms before retrying a failed resolution (`doc/connection-backoff.md` INITIAL_BACKOFF). */
-export const RESOLUTION_INITIAL_BACKOFF_MS = DEFAULT_INITIAL_RECONNECT_BACKOFF_MS;
-/** Growth factor of the retry delay after each further failure (`doc/connection-backoff.md` MULTIPLIER). */
-export const RESOLUTION_BACKOFF_MULTIPLIER = RECONNECT_BACKOFF_MULTIPLIER;
+import { DEFAULT_INITIAL_BACKOFF_MS, backoffBaseMs } from '../backoff';
 
 /** Settings of {@link createResolutionScheduler}. All durations in ms. */
 export interface ResolutionSchedulerOptions {
@@ -51,7 +46,7 @@ export interface ResolutionScheduler {
 export function createResolutionScheduler(options: ResolutionSchedulerOptions): ResolutionScheduler {
   const { clock, refreshIntervalMs, minIntervalMs, run } = options;
   const maxBackoffMs = Math.max(refreshIntervalMs, 0);
-  let backoffMs = Math.min(RESOLUTION_INITIAL_BACKOFF_MS, maxBackoffMs);
+  let failures = 0;
   let closed = false;
   let inFlight = false;
   let requestedInFlight = false;
@@ -99,11 +94,10 @@ export function createResolutionScheduler(options: ResolutionSchedulerOptions): 
     if (closed) return;
     const now = clock.now();
     if (ok) {
-      backoffMs = Math.min(RESOLUTION_INITIAL_BACKOFF_MS, maxBackoffMs);
+      failures = 0;
       armAt(Math.max(now + refreshIntervalMs, lastStartMs + minIntervalMs));
     } else {
-      armAt(now + Math.round(backoffMs));
-      backoffMs = Math.min(backoffMs * RESOLUTION_BACKOFF_MULTIPLIER, maxBackoffMs);
+      armAt(now + Math.round(backoffBaseMs(failures++, DEFAULT_INITIAL_BACKOFF_MS, maxBackoffMs)));
     }
     if (requestedInFlight) {
       requestedInFlight = false;

@@ -10,6 +10,7 @@ export const DEFAULT_SCHEME = 'dns';
 const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 const AUTHORITY_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 // C0 controls, DEL and the C1 controls: never valid in a URI (RFC 3986 §2) and a sign of a pasting mistake.
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
@@ -41,8 +42,8 @@ export function parseTarget(raw: string): Target {
   if (CONTROL.test(raw)) throw new ConfigError('target', 'must not contain control characters', raw);
 
   const prefix = SCHEME_PREFIX.exec(raw);
-  if (prefix !== null && getResolverFactory(prefix[1]) !== undefined) {
-    return splitUri(prefix[1].toLowerCase(), raw.slice(prefix[0].length), raw);
+  if (prefix !== null && getResolverFactory(prefix[1]!) !== undefined) {
+    return splitUri(prefix[1]!.toLowerCase(), raw.slice(prefix[0].length), raw);
   }
   const plain = splitHostPort(raw);
   const hostError = isHostPortError(plain) ? plain.error : hostRuleBroken(plain.host, plain.bracketed);

@@ -8,7 +8,6 @@ import type { RetryThrottle } from './throttle';
  * Why a failed attempt of a call with a retry policy is not retried (gRFC A6). The call then ends with
  * the attempt's status, at once.
  * - `not-retryable-code`: the status is not in `retryableStatusCodes` ("Retryable Status Codes").
- * - `committed`: response headers arrived or the retry buffer overflowed ("When Retries are Valid").
  * - `max-attempts`: `maxAttempts` attempts were made ("Maximum Number of Retries"; pushback never raises it).
  * - `pushback-stop`: the server's `grpc-retry-pushback-ms` said not to retry ("Pushback").
  * - `throttled`: the channel's token bucket is at or below half ("Throttling Retry Attempts and Hedged
@@ -16,7 +15,7 @@ import type { RetryThrottle } from './throttle';
  * - `deadline`: the retry would start at or after the call's deadline, which covers all attempts
  *   ("Maximum Number of Retries"), so waiting could only end in DEADLINE_EXCEEDED.
  */
-export type NoRetryReason = 'not-retryable-code' | 'committed' | 'max-attempts' | 'pushback-stop' | 'throttled' | 'deadline';
+export type NoRetryReason = 'not-retryable-code' | 'max-attempts' | 'pushback-stop' | 'throttled' | 'deadline';
 
 /**
  * Everything {@link decideRetry} looks at. Plain fields, so the channel can reuse one object or let its
@@ -32,8 +31,6 @@ export interface RetryAttemptFailure {
    * (A6, "Transparent Retries").
    */
   readonly attempts: number;
-  /** True once the call is committed (response headers received, or the retry buffer overflowed). */
-  readonly committed: boolean;
   /** `parsePushback(trailers)` of the failed attempt: a delay in ms, `PUSHBACK_ABSENT` or `PUSHBACK_STOP`. */
   readonly pushback: number;
   /**
@@ -58,9 +55,9 @@ export interface RetryAttemptFailure {
  *
  * Side effect (the only one): when the status is retryable, or the pushback says "do not retry", a
  * failure is recorded in the throttle — A6 counts exactly these as failures — and this happens before
- * any other check (as gRPC C-core does), so a committed or exhausted call still feeds the throttle.
+ * any other check (as gRPC C-core does), so an exhausted call still feeds the throttle.
  *
- * Then, in order: `not-retryable-code`, `committed`, `max-attempts`, `pushback-stop`, `throttled`
+ * Then, in order: `not-retryable-code`, `max-attempts`, `pushback-stop`, `throttled`
  * (checked after recording this failure), and finally the delay: exactly the pushback when the server
  * gave one (A6 "Pushback"), otherwise `retryDelayMs(policy, retriesSinceReset + 1, random)`;
  * `deadline` if `now + delay >= deadline`.
@@ -75,7 +72,6 @@ export function decideRetry(f: RetryAttemptFailure): number | NoRetryReason {
   const throttle = f.throttle;
   if (throttle !== undefined && (retryable || pushback === PUSHBACK_STOP)) throttle.recordFailure();
   if (!retryable) return 'not-retryable-code';
-  if (f.committed) return 'committed';
   if (f.attempts >= policy.maxAttempts) return 'max-attempts';
   if (pushback === PUSHBACK_STOP) return 'pushback-stop';
   if (throttle !== undefined && !throttle.allows()) return 'throttled';

@@ -21,14 +21,12 @@ export type HedgeFailureOutcome = number | 'stop' | 'fatal';
 
 /**
  * Why no new hedged attempt may start now (gRFC A6):
- * - `committed`: the call committed to one attempt (headers received or retry buffer overflow,
- *   "Memory Management (Buffering)"); no subsequent attempts.
  * - `max-attempts`: `maxAttempts` attempts (original included) were started.
  * - `throttled`: the channel's token bucket is at or below half ("Throttling Retry Attempts and Hedged
  *   RPCs": hedges are throttled like retries; grpc-js 1.14 ignores this).
  * - `deadline`: the call's deadline has passed.
  */
-export type NoHedgeReason = 'committed' | 'max-attempts' | 'throttled' | 'deadline';
+export type NoHedgeReason = 'max-attempts' | 'throttled' | 'deadline';
 
 /**
  * Classify a failed hedged attempt. Records a throttle failure when the code is non-fatal or the pushback
@@ -55,13 +53,12 @@ export function onHedgeFailure(
 }
 
 /**
- * May one more attempt of a hedged call start now? The first attempt always may (A6: "The first outgoing
- * RPC will always be sent"); later ones need room under `maxAttempts`, an uncommitted call, a throttle
- * above half and a deadline still ahead.
+ * May one more attempt of a hedged, uncommitted call start now? The first attempt always may (A6: "The
+ * first outgoing RPC will always be sent"); later ones need room under `maxAttempts`, a throttle above
+ * half and a deadline still ahead.
  *
  * @param policy the method's hedging policy (`maxAttempts` already capped).
  * @param attemptsStarted attempts already started for this call, the original included.
- * @param committed whether the call is committed.
  * @param throttle the channel's throttle, if any.
  * @param deadline the call's deadline, absolute ms since the epoch (Infinity for none).
  * @param now current time, ms since the epoch.
@@ -70,13 +67,11 @@ export function onHedgeFailure(
 export function hedgeStartBlocker(
   policy: HedgingPolicy,
   attemptsStarted: number,
-  committed: boolean,
   throttle: RetryThrottle | undefined,
   deadline: number,
   now: number,
 ): NoHedgeReason | undefined {
   if (attemptsStarted === 0) return undefined;
-  if (committed) return 'committed';
   if (attemptsStarted >= policy.maxAttempts) return 'max-attempts';
   if (now >= deadline) return 'deadline';
   if (throttle !== undefined && !throttle.allows()) return 'throttled';

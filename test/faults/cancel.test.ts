@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   failures, HOSTS, openProbe, retryPolicy, serviceConfig, sleep, startFleet, State, Status, waitFor, warmUp,
   type Fleet, type Probe,
-} from './fault-harness';
+} from '../helpers/fault-harness';
 
 let fleet: Fleet;
 

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   failures, openProbe, retryPolicy, served, serviceConfig, servedBy, sleep, startFleet, State, Status, waitFor, warmUp,
   type Fleet, type Outcome,
-} from './fault-harness';
+} from '../helpers/fault-harness';
 
 let fleet: Fleet;
 

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEADLINE_SLACK_MS, HOSTS, openProbe, retryPolicy, serviceConfig, startFleet, State, Status, waitFor, warmUp, type Fleet,
-} from './fault-harness';
+} from '../helpers/fault-harness';
 
 let fleet: Fleet;
 

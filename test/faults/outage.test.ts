@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   failures, HOSTS, NAME, openProbe, retryPolicy, serviceConfig, servedBy, startFleet, State, Status, waitFor, warmUp,
   type Fleet,
-} from './fault-harness';
+} from '../helpers/fault-harness';
 
 let fleet: Fleet;
 

@@ -4,7 +4,7 @@
  * call's deadline; an invalid one means "do not retry".
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { failures, openProbe, retryPolicy, serviceConfig, startFleet, Status, warmUp, type Fleet } from './fault-harness';
+import { failures, openProbe, retryPolicy, serviceConfig, startFleet, Status, warmUp, type Fleet } from '../helpers/fault-harness';
 
 let fleet: Fleet;
 

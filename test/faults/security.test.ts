@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer, type TestDnsServer } from '../helpers/dns-server';
 import { startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
 import { createTestCertificates } from '../helpers/tls';
-import { failures, HOSTS, installProcessGuards, openProbe, Status } from './fault-harness';
+import { failures, HOSTS, installProcessGuards, openProbe, Status } from '../helpers/fault-harness';
 
 const NAME = 'orders.faults.test';
 

@@ -7,7 +7,7 @@ import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEADLINE_SLACK_MS, insecure, installProcessGuards, openInternetSockets, openProbe, Status } from './fault-harness';
+import { DEADLINE_SLACK_MS, insecure, installProcessGuards, openInternetSockets, openProbe, Status } from '../helpers/fault-harness';
 
 const identity = (b: Buffer): Buffer => b;
 const SERVICE = 'fault.Input';

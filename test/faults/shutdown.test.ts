@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   failures, HOSTS, load, openProbe, retryPolicy, served, serviceConfig, servedBy, sleep, startFleet, startOptionsBackend, State,
   waitFor, warmUp, type Fleet,
-} from './fault-harness';
+} from '../helpers/fault-harness';
 
 let fleet: Fleet;
 

@@ -3,8 +3,4 @@
  * with SIGSTOP, restart on the same port). The implementation lives in `examples/backend` so the demo
  * shares it; every child is killed when the test process exits.
  */
-export {
-  startBackendProcess,
-  type BackendProcess,
-  type BackendProcessOptions,
-} from '../../examples/backend/backend-process';
+export { startBackendProcess, type BackendProcess } from '../../examples/backend/backend-process';

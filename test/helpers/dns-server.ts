@@ -309,6 +309,7 @@ function checkIps(addresses: readonly string[]): string[] {
 
 function checkTxt(strings: readonly string[]): string[] {
   for (const s of strings) {
+    // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(s)) throw new Error(`dns-server: TXT string ${JSON.stringify(s)} has control characters`);
   }
   return [...strings];

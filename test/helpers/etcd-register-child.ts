@@ -3,10 +3,10 @@
  * prints "registered" and stays alive until killed, so the test can kill it without close() and watch
  * the lease expire.
  */
-import { register, type EtcdRegistrationOptions } from '../../src/resolver/etcd-register';
+import { registerEtcdEndpoint, type EtcdRegistrationOptions } from '../../src/resolver/etcd-register';
 
 const options = JSON.parse(process.argv[2] ?? '{}') as EtcdRegistrationOptions;
-register(options).then(
+registerEtcdEndpoint(options).then(
   () => {
     process.stdout.write('registered\n');
     setInterval(() => undefined, 60_000);

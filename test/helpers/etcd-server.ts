@@ -4,13 +4,10 @@
  * process and data directory is removed by `close()` and when the test process exits.
  */
 export {
-  ETCD_INSTALL_COMMAND,
   ETCD_SKIP_MESSAGE,
   etcdAvailable,
   freePorts,
   startEtcd,
   startEtcdCluster,
   type EtcdCluster,
-  type EtcdMember,
-  type EtcdStartOptions,
 } from '../../examples/etcd/etcd-server';

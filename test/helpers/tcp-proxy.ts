@@ -26,6 +26,11 @@ export interface TcpProxyListen {
   readonly host?: string;
   /** Port; default 0 (ephemeral). */
   readonly port?: number;
+  /**
+   * Hold what the upstream sends on each connection for its first this-many ms, then forward it all:
+   * a server slow to answer the HTTP/2 handshake. Default 0.
+   */
+  readonly replyDelayMs?: number;
 }
 
 /**
@@ -58,9 +63,18 @@ export async function startTcpProxy(upstreamPort: number, listen: TcpProxyListen
       up += chunk.length;
       upstream.write(chunk);
     });
+    let held: Buffer[] | undefined;
+    if (listen.replyDelayMs) {
+      held = [];
+      setTimeout(() => {
+        for (const chunk of held!) client.write(chunk);
+        held = undefined;
+      }, listen.replyDelayMs);
+    }
     upstream.on('data', (chunk: Buffer) => {
       down += chunk.length;
-      client.write(chunk);
+      if (held) held.push(chunk);
+      else client.write(chunk);
     });
     for (const socket of [client, upstream]) {
       socket.on('error', end);

@@ -9,7 +9,7 @@ import { propagateDeadlines } from '../../src/index';
 import { sleep, waitFor } from '../helpers/channel-wait';
 import { makeEchoClient, serverStream, unary, unaryOutcome, type EchoClient, type EchoReply, type EchoRequest } from '../helpers/echo-client';
 import { echoServiceDefinition, startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
-import { echoConfig, insecure, noJitter, retryPolicy, rig, since, Status, type Rig } from './resilience-harness';
+import { echoConfig, insecure, noJitter, retryPolicyJson, rig, since, Status, type Rig } from '../helpers/resilience';
 
 let server: EchoServerHandle;
 let r: Rig | undefined;
@@ -67,7 +67,7 @@ describe('method config timeout', () => {
 
 describe('one deadline for every attempt (gRFC A6)', () => {
   // Each failing attempt takes 100 ms on the server, then 100 ms of backoff (jitter factor exactly 1).
-  const policy = retryPolicy({ maxAttempts: 5, initialBackoff: '0.1s', maxBackoff: '0.1s', backoffMultiplier: 1 });
+  const policy = retryPolicyJson({ maxAttempts: 5, initialBackoff: '0.1s', maxBackoff: '0.1s', backoffMultiplier: 1 });
 
   it('a retry carries only what is left of the deadline', async () => {
     r = rig([server.address], { serviceConfig: echoConfig({ timeout: '5s', retryPolicy: policy }), random: noJitter });

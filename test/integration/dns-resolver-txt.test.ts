@@ -9,7 +9,8 @@ import { systemClock } from '../../src/clock';
 import { ConfigError } from '../../src/errors';
 import { createDnsResolverFactory, type DnsResolverFactoryOptions } from '../../src/resolver/dns';
 import { systemDnsQueries } from '../../src/resolver/dns-queries';
-import { parseTarget } from '../../src/resolver/index';
+import { parseTarget } from '../../src/resolver/target';
+import '../../src/resolver'; // registers the built-in resolvers
 import type { Resolver, ResolverContext, ResolverUpdate } from '../../src/resolver/types';
 import { waitFor } from '../helpers/channel-wait';
 import { checkDnsServerAvailable, startDnsServer, type TestDnsServer } from '../helpers/dns-server';

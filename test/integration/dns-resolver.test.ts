@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock';
 import { addressKey } from '../../src/resolver/address';
 import { dnsResolverFactory } from '../../src/resolver/dns';
-import { parseTarget } from '../../src/resolver/index';
+import { parseTarget } from '../../src/resolver/target';
+import '../../src/resolver'; // registers the built-in resolvers
 import type { Resolver, ResolverContext, ResolverUpdate } from '../../src/resolver/types';
 import { checkDnsServerAvailable, startDnsServer, type TestDnsServer } from '../helpers/dns-server';
 
@@ -24,7 +25,7 @@ function watch(raw: string, ctx: ResolverContext) {
   const events: ResolverEvent[] = [];
   const resolver = dnsResolverFactory.create(parseTarget(raw), {
     onUpdate: (update) =>
-      void events.push({ kind: 'update', at: Date.now(), keys: update.endpoints.map((e) => addressKey(e.addresses[0])), update }),
+      void events.push({ kind: 'update', at: Date.now(), keys: update.endpoints.map((e) => addressKey(e.addresses[0]!)), update }),
     onError: (error) => void events.push({ kind: 'error', at: Date.now(), error }),
   }, ctx);
   open.push(resolver);

@@ -2,7 +2,8 @@
  * gRFC A2 end to end: a switchyard channel whose service config comes from a DNS TXT record at
  * `_grpc_config.<host>` served by a real DNS server (dnsmasq), re-read at every re-resolution.
  * The config picks the load-balancing policy and a gRFC A6 retry policy; an invalid record leaves the
- * last good config in force (gRFC A21) and is reported as an `error` event; with
+ * last good config in force (gRFC A21) and is reported as an `error` event — and, on a channel with no
+ * good config at all (no `serviceConfig` option), fails its calls as A21 requires; with
  * `serviceConfigLookup: false` the TXT record is ignored.
  *
  * Two echo backends listen on 127.0.0.1 and 127.0.0.2 with the same port, so one name with two A
@@ -168,6 +169,27 @@ describe.skipIf(!checkDnsServerAvailable())('channel with a service config from 
     await dns.reload();
     await untilRetried(c, 'the channel option config after the TXT record is removed');
     expect(new Set(await backends(c, 10)).size).toBe(1); // pick_first again
+  });
+
+  // What README and docs/discovery.md promise. Breaking A21 (ignoring the bad record without a default)
+  // makes the first call succeed; breaking the remedy makes the `{}` default channel fail too.
+  it('an invalid first record fails calls without a default config (A21); a default {} or no lookup makes it harmless', async () => {
+    await setTxt([{ serviceConfig: { methodConfig: [{ name: [{ method: 'NoService' }] }] } }]);
+    const plain = open();
+    const failed = await unaryOutcome(plain.client, { message: 'x' }, { timeoutMs: 10_000 });
+    expect(failed.status.code).toBe(grpc.status.UNAVAILABLE);
+    expect(failed.status.details).toMatch(/name resolution failed: invalid service config from the resolver: .*name\[0\]\.service/);
+    expect(plain.channel.getConnectivityState(false)).toBe(grpc.connectivityState.TRANSIENT_FAILURE);
+    plain.client.close();
+
+    const withDefault = open({ serviceConfig: {} });
+    expect((await unary(withDefault.client, { message: 'x' }, { timeoutMs: 10_000 })).message).toBe('x');
+    await waitFor(() => withDefault.configErrors().length > 0, 'an error event for the invalid record', 20_000);
+    withDefault.client.close();
+
+    const noLookup = open({ serviceConfigLookup: false });
+    expect((await unary(noLookup.client, { message: 'x' }, { timeoutMs: 10_000 })).message).toBe('x');
+    expect(noLookup.configErrors()).toEqual([]);
   });
 
   it('ignores the TXT record with serviceConfigLookup: false', async () => {

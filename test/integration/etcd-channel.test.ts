@@ -1,6 +1,6 @@
 /**
  * The etcd resolver end to end: a switchyard channel on `etcd:///<service>` with round_robin, a real
- * etcd (`test/helpers/etcd-server.ts`) and real echo backends that register with `register()`, under
+ * etcd (`test/helpers/etcd-server.ts`) and real echo backends that register with `registerEtcdEndpoint()`, under
  * steady load (several loops of unary calls). Covers registration, graceful deregistration (in-flight
  * calls finish), a registrant that is SIGKILLed (its lease expires), an etcd outage (the last list
  * stays in force) and the `etcd://host:port/<service>` target form.
@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createChannel, register, type EtcdRegistration, type SwitchyardChannel, type SwitchyardChannelOptions } from '../../src/index';
+import { createChannel, registerEtcdEndpoint, type EtcdRegistration, type SwitchyardChannel, type SwitchyardChannelOptions } from '../../src/index';
 import { sleep, waitFor, waitForState } from '../helpers/channel-wait';
 import { makeEchoClient, unary, type EchoClient } from '../helpers/echo-client';
 import { startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
@@ -110,7 +110,7 @@ describe.skipIf(!available)('switchyard channel on an etcd target', () => {
   }
 
   async function registerBackend(service: string, server: EchoServerHandle, endpoints = etcd.endpoints): Promise<EtcdRegistration> {
-    const registration = await register({ endpoints, service, addr: server.address, ttlSeconds: 5 });
+    const registration = await registerEtcdEndpoint({ endpoints, service, addr: server.address, ttlSeconds: 5 });
     defer(() => registration.close());
     return registration;
   }
@@ -138,7 +138,7 @@ describe.skipIf(!available)('switchyard channel on an etcd target', () => {
     return load;
   }
 
-  it('sends traffic to endpoints registered with register() and drains one that deregisters, failing no call', async () => {
+  it('sends traffic to endpoints registered with registerEtcdEndpoint() and drains one that deregisters, failing no call', async () => {
     const [a, b, c] = await backends('a', 'b', 'c');
     const regA = await registerBackend('demo.Echo', a!);
     await registerBackend('demo.Echo', b!);

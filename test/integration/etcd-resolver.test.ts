@@ -5,7 +5,7 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock';
 import { etcdResolverFactory } from '../../src/resolver/etcd';
-import { register } from '../../src/resolver/etcd-register';
+import { registerEtcdEndpoint } from '../../src/resolver/etcd-register';
 import type { Endpoint, Resolver, ResolverUpdate } from '../../src/resolver/types';
 import { startTcpProxy, type TcpProxy } from '../helpers/etcd-proxy';
 import { ETCD_SKIP_MESSAGE, etcdAvailable, startEtcd, type EtcdCluster } from '../helpers/etcd-server';
@@ -160,10 +160,10 @@ describe.skipIf(!available)('etcd resolver against a real etcd', () => {
     });
   });
 
-  it('register() writes the record under a lease and close() removes it at once', async () => {
+  it('registerEtcdEndpoint() writes the record under a lease and close() removes it at once', async () => {
     const w = track(watchService('reg', etcd.endpoints));
     await w.waitFor([]);
-    const registration = await register({ endpoints: etcd.endpoints, service: 'reg', addr: '127.0.0.1:5001', metadata: { v: 2 }, ttlSeconds: 5 });
+    const registration = await registerEtcdEndpoint({ endpoints: etcd.endpoints, service: 'reg', addr: '127.0.0.1:5001', metadata: { v: 2 }, ttlSeconds: 5 });
     expect(registration.key).toBe('reg/127.0.0.1:5001');
     await w.waitFor(['127.0.0.1:5001']);
     expect(w.updates.at(-1)!.endpoints[0]!.attributes).toEqual({ etcdKey: 'reg/127.0.0.1:5001', metadata: { v: 2 } });
@@ -176,10 +176,10 @@ describe.skipIf(!available)('etcd resolver against a real etcd', () => {
     await w.waitFor([], 2_000);
   });
 
-  it('register() grants a new lease and writes the record again when its lease is lost', async () => {
+  it('registerEtcdEndpoint() grants a new lease and writes the record again when its lease is lost', async () => {
     const w = track(watchService('relost', etcd.endpoints));
     await w.waitFor([]);
-    const registration = await register({ endpoints: etcd.endpoints, service: 'relost', addr: '127.0.0.1:5003', ttlSeconds: 3, initialBackoffMs: 100 });
+    const registration = await registerEtcdEndpoint({ endpoints: etcd.endpoints, service: 'relost', addr: '127.0.0.1:5003', ttlSeconds: 3, initialBackoffMs: 100 });
     try {
       await w.waitFor(['127.0.0.1:5003']);
       const first = (await client.get('relost/127.0.0.1:5003').exec()).kvs[0]!.lease;
@@ -195,11 +195,11 @@ describe.skipIf(!available)('etcd resolver against a real etcd', () => {
     await w.waitFor([], 2_000);
   });
 
-  it('register() rejects invalid options with a ConfigError naming the field', async () => {
-    await expect(register({ endpoints: etcd.endpoints, service: 'x', addr: 'db.internal:1' })).rejects.toMatchObject({ path: 'options.addr' });
-    await expect(register({ endpoints: [], service: 'x', addr: '127.0.0.1:1' })).rejects.toMatchObject({ path: 'options.endpoints' });
-    await expect(register({ endpoints: etcd.endpoints, service: 'x/', addr: '127.0.0.1:1' })).rejects.toMatchObject({ path: 'options.service' });
-    await expect(register({ endpoints: etcd.endpoints, service: 'x', addr: '127.0.0.1:1', ttlSeconds: 0.5 })).rejects.toMatchObject({ path: 'options.ttlSeconds' });
+  it('registerEtcdEndpoint() rejects invalid options with a ConfigError naming the field', async () => {
+    await expect(registerEtcdEndpoint({ endpoints: etcd.endpoints, service: 'x', addr: 'db.internal:1' })).rejects.toMatchObject({ path: 'options.addr' });
+    await expect(registerEtcdEndpoint({ endpoints: [], service: 'x', addr: '127.0.0.1:1' })).rejects.toMatchObject({ path: 'options.endpoints' });
+    await expect(registerEtcdEndpoint({ endpoints: etcd.endpoints, service: 'x/', addr: '127.0.0.1:1' })).rejects.toMatchObject({ path: 'options.service' });
+    await expect(registerEtcdEndpoint({ endpoints: etcd.endpoints, service: 'x', addr: '127.0.0.1:1', ttlSeconds: 0.5 })).rejects.toMatchObject({ path: 'options.ttlSeconds' });
   });
 
   it('a registrant that dies without close() disappears when its lease expires', async () => {

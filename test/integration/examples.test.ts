@@ -1,7 +1,8 @@
 /**
- * The extension-point examples against real echo backends on loopback: the `file` resolver
- * (examples/custom-resolver.ts) and the `weighted_random` policy (examples/custom-policy.ts) driven
- * through real switchyard channels, and examples/log-retries.ts run as a child process.
+ * The examples against real echo backends on loopback: the `file` resolver (examples/custom-resolver.ts)
+ * and the `weighted_random` policy (examples/custom-policy.ts) driven through real switchyard channels,
+ * deadline propagation (examples/propagate-deadlines.ts, the README's snippet), a nice-grpc client
+ * (examples/nice-grpc-client.ts), and examples/log-retries.ts run as a child process.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,9 @@ import { ConfigError, createChannel, type SwitchyardChannel } from '../../src/in
 import { fileResolverFactory, parseEndpointsFile, registerFileResolver } from '../../examples/custom-resolver';
 import { registerWeightedRandom, weightedRandomFactory } from '../../examples/custom-policy';
 import { weightedPicker } from '../../examples/weighted-picker';
+import { frontService, unaryWithin500Ms } from '../../examples/propagate-deadlines';
+import { createNiceEchoClient } from '../../examples/nice-grpc-client';
+import { echoServiceDefinition } from '../../examples/backend/echo-proto';
 import { startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
 import { makeEchoClient, unary, type EchoClient } from '../helpers/echo-client';
 import { waitFor } from '../helpers/channel-wait';
@@ -206,6 +210,59 @@ describe('examples/custom-policy.ts (weighted_random)', () => {
     expect(counts[0]! / 10_000).toBeCloseTo(0.1, 1);
     expect(counts[1]! / 10_000).toBeCloseTo(0.2, 1);
     expect(counts[2]! / 10_000).toBeCloseTo(0.7, 1);
+  });
+});
+
+describe('examples/propagate-deadlines.ts (the README snippet)', () => {
+  // Breaking propagation (the handler's outbound call not inheriting the incoming deadline) makes the
+  // backend see no deadline: deadline_remaining_ms -1.
+  it('an outbound call from a handler inherits the incoming deadline', async () => {
+    const { client: backend } = connect(`ipv4:${servers[0]!.address}`, {});
+    const front = new grpc.Server();
+    front.addService(echoServiceDefinition, frontService(backend));
+    const port = await new Promise<number>((done, fail) =>
+      front.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, p) => (error ? fail(error) : done(p))));
+    const frontClient = makeEchoClient(`127.0.0.1:${port}`);
+    try {
+      const reply = await unary(frontClient, { message: 'via front' }, { timeoutMs: 5_000 });
+      expect(reply.backend).toBe('a');
+      expect(reply.deadline_remaining_ms).toBeGreaterThan(0);
+      expect(reply.deadline_remaining_ms).toBeLessThanOrEqual(5_000);
+    } finally {
+      frontClient.close();
+      front.forceShutdown();
+    }
+  });
+
+  it('runWithDeadline gives calls inside it that deadline', async () => {
+    const { client } = connect(`ipv4:${servers[1]!.address}`, {});
+    const reply = await unaryWithin500Ms(client, { message: 'direct' });
+    expect(reply.deadline_remaining_ms).toBeGreaterThan(0);
+    expect(reply.deadline_remaining_ms).toBeLessThanOrEqual(500);
+  });
+});
+
+describe('examples/nice-grpc-client.ts', () => {
+  // Breaking it (a channel nice-grpc cannot drive) fails every call of this test.
+  it('a nice-grpc client works on a switchyard channel: balancing, retries, streams', async () => {
+    const { client, channel } = createNiceEchoClient(`ipv4:${servers[0]!.address},${servers[1]!.address}`);
+    try {
+      const seen = new Set<string>();
+      for (let i = 0; i < 6; i++) seen.add((await client.Unary({ message: `call ${i}` })).backend);
+      expect(seen).toEqual(new Set(['a', 'b']));
+      const retried = await client.Unary({ message: 'retried', fail_code: grpc.status.UNAVAILABLE, fail_attempts: 1 });
+      expect(retried.attempt).toBe(1);
+      const replies = [];
+      for await (const reply of client.ServerStream({ message: 'stream', response_count: 3 })) replies.push(reply);
+      expect(replies).toHaveLength(3);
+      const aborted = new AbortController();
+      const pending = client.Unary({ message: 'hang', hang: true }, { signal: aborted.signal });
+      aborted.abort();
+      await expect(pending).rejects.toThrow(/abort/i);
+      expect(channel.stats().failed).toBeGreaterThanOrEqual(1);
+    } finally {
+      channel.close();
+    }
   });
 });
 

@@ -1,9 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConnectionBackoffConfig } from '../../src/channel/connection-backoff';
-import { HealthCheckedSubchannel } from '../../src/channel/health-check';
-import { ServingStatus } from '../../src/channel/health-proto';
-import { ChannelSubchannel } from '../../src/channel/subchannel';
+import { resolveConnectionBackoffConfig } from '../../src/backoff';
+import { HealthCheckedSubchannel } from '../../src/subchannel/health-check';
+import { ServingStatus } from '../../src/subchannel/health-proto';
+import { grpcJsTransport } from '../../src/transport/grpc-js/transport';
+import { ChannelSubchannel } from '../../src/subchannel/subchannel';
 import { systemClock } from '../../src/clock';
 import { createChannel } from '../../src/index';
 import type { ConnectivityState, Subchannel } from '../../src/picker/types';
@@ -72,6 +73,7 @@ async function startHealthServer(initial: number | undefined): Promise<HealthSer
 
 function makeInner(port: number): ChannelSubchannel {
   return new ChannelSubchannel({
+    transport: grpcJsTransport,
     address: { host: '127.0.0.1', port },
     credentials: grpc.credentials.createInsecure(),
     channelOptions: {},
@@ -199,7 +201,7 @@ describe('HealthCheckedSubchannel against a real grpc-js server on loopback', ()
 /** An unknown method through the wrapper's `createCall`: proves calls reach the server on its connection. */
 function unaryThrough(subchannel: HealthCheckedSubchannel): Promise<grpc.StatusObject> {
   return new Promise((resolve) => {
-    const call = subchannel.createCall('/test.Nothing/Here', Date.now() + 5_000);
+    const call = subchannel.createStream('/test.Nothing/Here', Date.now() + 5_000);
     call.start(new grpc.Metadata(), {
       onReceiveMetadata() {},
       onReceiveMessage() {},

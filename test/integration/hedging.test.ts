@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/channel-wait';
 import { serverStream, unary, unaryOutcome, type EchoReply } from '../helpers/echo-client';
 import { startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
-import { echoConfig, rig, since, Status, type Rig } from './resilience-harness';
+import { echoConfig, rig, since, Status, type Rig } from '../helpers/resilience';
 
 /** Long enough never to answer within a test; servers are stopped at the end. */
 const SLOW_MS = 10_000;
@@ -19,8 +19,8 @@ let servers: EchoServerHandle[];
 let r: Rig | undefined;
 
 beforeAll(async () => {
-  [fast, slow1, slow2] = await Promise.all(['fast', 'slow1', 'slow2'].map((id) => startEchoServer({ id })));
-  servers = [fast, slow1, slow2];
+  servers = await Promise.all(['fast', 'slow1', 'slow2'].map((id) => startEchoServer({ id })));
+  [fast, slow1, slow2] = servers as [EchoServerHandle, EchoServerHandle, EchoServerHandle];
 });
 afterEach(() => {
   r?.close();

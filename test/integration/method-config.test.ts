@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../helpers/channel-wait';
 import { unary, unaryOutcome } from '../helpers/echo-client';
 import { startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
-import { echoConfig, rig, since, Status, type Rig } from './resilience-harness';
+import { echoConfig, rig, since, Status, type Rig } from '../helpers/resilience';
 
 /** A loopback port nothing listens on (bound then released). */
 async function freePort(): Promise<number> {

@@ -109,7 +109,8 @@ const implementation: grpc.UntypedServiceImplementation = {
 };
 
 let server: grpc.Server;
-let client: grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+type AnyMethod = (...args: unknown[]) => unknown;
+let client: grpc.Client & { Unary: AnyMethod; ClientStream: AnyMethod; ServerStream: AnyMethod; Bidi: AnyMethod };
 
 beforeAll(async () => {
   server = new grpc.Server();
@@ -118,7 +119,7 @@ beforeAll(async () => {
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
   const Client = grpc.makeGenericClientConstructor(definition, 'Ctx');
-  client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as typeof client;
+  client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as typeof client;
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/channel-wait';
 import { bidi, clientStream, serverStream, unary, unaryOutcome, type StreamError } from '../helpers/echo-client';
 import { startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
-import { echoConfig, noJitter, retryPolicy, rig, since, Status, type Rig } from './resilience-harness';
+import { echoConfig, noJitter, retryPolicyJson, rig, since, Status, type Rig } from '../helpers/resilience';
 
 let server: EchoServerHandle;
 let r: Rig | undefined;
@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 function retryRig(policy: Record<string, unknown> = {}, options: Record<string, unknown> = {}): Rig {
-  r = rig([server.address], { serviceConfig: echoConfig({ retryPolicy: retryPolicy(policy) }), random: noJitter, ...options });
+  r = rig([server.address], { serviceConfig: echoConfig({ retryPolicy: retryPolicyJson(policy) }), random: noJitter, ...options });
   return r;
 }
 

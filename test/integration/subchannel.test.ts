@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConnectionBackoffConfig, type ConnectionBackoffOptions } from '../../src/channel/connection-backoff';
-import { ChannelSubchannel } from '../../src/channel/subchannel';
+import { resolveConnectionBackoffConfig, type ConnectionBackoffOptions } from '../../src/backoff';
+import { grpcJsTransport } from '../../src/transport/grpc-js/transport';
+import { ChannelSubchannel } from '../../src/subchannel/subchannel';
 import { systemClock } from '../../src/clock';
 import { AUTHORITY_METHOD, authorityService, waitForSubchannelState } from '../helpers/subchannel-helpers';
 import { startBlackHole, type BlackHole } from '../helpers/blackhole';
@@ -25,6 +26,7 @@ async function startServer(port = 0, host = '127.0.0.1'): Promise<{ server: grpc
 
 function makeSubchannel(port: number, backoff: ConnectionBackoffOptions = {}, host = '127.0.0.1'): ChannelSubchannel {
   return new ChannelSubchannel({
+    transport: grpcJsTransport,
     address: { host, port },
     credentials: grpc.credentials.createInsecure(),
     channelOptions: {},
@@ -40,14 +42,14 @@ const waitForState = waitForSubchannelState;
 /** One unary call through `createCall`, driving grpc-js's call object directly like the call layer does. */
 function unary(subchannel: ChannelSubchannel): Promise<{ status: grpc.StatusObject; reply?: string }> {
   return new Promise((resolve) => {
-    const call = subchannel.createCall(METHOD, Date.now() + 5_000);
+    const call = subchannel.createStream(METHOD, Date.now() + 5_000);
     let reply: string | undefined;
     call.start(new grpc.Metadata(), {
       onReceiveMetadata() {},
       onReceiveMessage(message: Buffer) {
         reply = message.toString();
       },
-      onReceiveStatus(status) {
+      onReceiveStatus(status: grpc.StatusObject) {
         resolve({ status, reply });
       },
     });
@@ -87,7 +89,9 @@ describe('ChannelSubchannel against real grpc-js servers on loopback', () => {
 
   it('connects, carries a call with the target authority, goes IDLE when the server leaves and reconnects after a restart', async () => {
     const baseline = resources();
-    let { server, port } = await startServer();
+    const started = await startServer();
+    const port = started.port;
+    let server = started.server;
     cleanups.push(() => server.forceShutdown());
     const subchannel = makeSubchannel(port);
     cleanups.push(() => subchannel.shutdown());
@@ -114,7 +118,7 @@ describe('ChannelSubchannel against real grpc-js servers on loopback', () => {
     expect(local.status.details).toMatch(/is not READY/);
     await waitForState(subchannel, IDLE);
 
-    ({ server, port } = await startServer(port));
+    ({ server } = await startServer(port));
     subchannel.connect();
     await waitForState(subchannel, READY);
     const second = await unary(subchannel);

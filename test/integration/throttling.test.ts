@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { unary, unaryOutcome } from '../helpers/echo-client';
 import { startEchoServer, type EchoServerHandle } from '../helpers/echo-server';
-import { echoConfig, retryPolicy, rig, Status, type Rig } from './resilience-harness';
+import { echoConfig, retryPolicyJson, rig, Status, type Rig } from '../helpers/resilience';
 
 const THROTTLING = { retryThrottling: { maxTokens: 10, tokenRatio: 0.1 } };
 const METHOD = '/switchyard.demo.Echo/Unary';
@@ -39,7 +39,7 @@ async function failingCall(rg: Rig): Promise<number> {
 describe('retry throttling', () => {
   it('stops retrying once the tokens fall to half, and resumes after successes refill them', async () => {
     r = rig([server.address], {
-      serviceConfig: echoConfig({ retryPolicy: retryPolicy({ maxAttempts: 5, initialBackoff: '0.001s', maxBackoff: '0.001s' }) }, THROTTLING),
+      serviceConfig: echoConfig({ retryPolicy: retryPolicyJson({ maxAttempts: 5, initialBackoff: '0.001s', maxBackoff: '0.001s' }) }, THROTTLING),
     });
     const rg = r;
     expect(rg.stats().tokens).toBe(10);
@@ -71,7 +71,7 @@ describe('retry throttling', () => {
   });
 
   it('a non-retryable code costs no token', async () => {
-    r = rig([server.address], { serviceConfig: echoConfig({ retryPolicy: retryPolicy() }, THROTTLING) });
+    r = rig([server.address], { serviceConfig: echoConfig({ retryPolicy: retryPolicyJson() }, THROTTLING) });
     const outcome = await unaryOutcome(r.client, { fail_code: Status.INVALID_ARGUMENT });
     expect(outcome.status.code).toBe(Status.INVALID_ARGUMENT);
     expect(r.stats().tokens).toBe(10);

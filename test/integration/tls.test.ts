@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConnectionBackoffConfig } from '../../src/channel/connection-backoff';
-import { ChannelSubchannel } from '../../src/channel/subchannel';
+import { resolveConnectionBackoffConfig } from '../../src/backoff';
+import { grpcJsTransport } from '../../src/transport/grpc-js/transport';
+import { ChannelSubchannel } from '../../src/subchannel/subchannel';
 import { systemClock } from '../../src/clock';
 import { AUTHORITY_METHOD, authorityService, waitForSubchannelState } from '../helpers/subchannel-helpers';
 import { createTestCertificates, type TestCertificates } from '../helpers/tls';
@@ -13,14 +14,14 @@ const waitForState = waitForSubchannelState;
 
 function authoritySeenByServer(subchannel: ChannelSubchannel): Promise<string> {
   return new Promise((resolve, reject) => {
-    const call = subchannel.createCall(METHOD, Date.now() + 5_000);
+    const call = subchannel.createStream(METHOD, Date.now() + 5_000);
     let reply = '';
     call.start(new grpc.Metadata(), {
       onReceiveMetadata() {},
       onReceiveMessage(message: Buffer) {
         reply = message.toString();
       },
-      onReceiveStatus(status) {
+      onReceiveStatus(status: grpc.StatusObject) {
         if (status.code === grpc.status.OK) resolve(reply);
         else reject(new Error(`${status.code}: ${status.details}`));
       },
@@ -52,6 +53,7 @@ describe('ChannelSubchannel over TLS: the certificate is checked against the tar
 
   function makeSubchannel(authority: string): ChannelSubchannel {
     return new ChannelSubchannel({
+      transport: grpcJsTransport,
       address: { host: '127.0.0.1', port },
       credentials: grpc.credentials.createSsl(certs.caPem),
       channelOptions: {},

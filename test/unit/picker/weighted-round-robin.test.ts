@@ -2,14 +2,14 @@
  * weighted_round_robin (gRFC A58) with ORCA (gRFC A51): config forms, the weight rules, the static
  * stride scheduler, and the policy fed by per-call trailers and by out-of-band streams.
  */
-import { Metadata, connectivityState, status, type Deadline } from '@grpc/grpc-js';
+import { Metadata, connectivityState, status } from '@grpc/grpc-js';
 import sinon from 'sinon';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentWeight, emptyWeight, resetBlackout, updateWeight } from '../../../src/picker/endpoint-weight';
 import { emptyOrcaLoadReport, ORCA_TRAILER } from '../../../src/picker/orca-load-report';
 import { ORCA_OOB_METHOD } from '../../../src/picker/orca-oob';
 import { staticStrideScheduler } from '../../../src/picker/static-stride';
-import type { LoadBalancingPolicy, PickComplete, SubchannelCall } from '../../../src/picker/types';
+import type { LoadBalancingPolicy, PickComplete, SubchannelStream } from '../../../src/picker/types';
 import { createWeightedRoundRobinPolicy, parseWeightedRoundRobinConfig } from '../../../src/picker/weighted-round-robin';
 import type { Address } from '../../../src/resolver/types';
 import { FakeSubchannel, createFakeHelper, endpoints, pickArgs, type FakeHelper } from '../../helpers/fake-subchannel';
@@ -126,22 +126,22 @@ describe('staticStrideScheduler', () => {
   });
 });
 
-/** A subchannel that can open streams: each createCall records a scripted server-streaming call. */
+/** A subchannel that can open streams: each createStream records a scripted server-streaming call. */
 class StreamingSubchannel extends FakeSubchannel {
   readonly streams: FakeStream[] = [];
-  createCall(method: string, _deadline: Deadline): SubchannelCall {
+  createStream(method: string, _deadline: number): SubchannelStream {
     const stream = new FakeStream(method);
     this.streams.push(stream);
-    return stream as unknown as SubchannelCall;
+    return stream as unknown as SubchannelStream;
   }
 }
 
 class FakeStream {
-  listener: Parameters<SubchannelCall['start']>[1] | undefined;
+  listener: Parameters<SubchannelStream['start']>[1] | undefined;
   request: Buffer | undefined;
   cancelled = false;
   constructor(readonly method: string) {}
-  start(_metadata: Metadata, listener: Parameters<SubchannelCall['start']>[1]): void {
+  start(_metadata: Metadata, listener: Parameters<SubchannelStream['start']>[1]): void {
     this.listener = listener;
   }
   sendMessageWithContext(_context: object, message: Buffer): void {

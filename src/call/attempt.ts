@@ -1,0 +1,127 @@
+import * as grpc from '@grpc/grpc-js';
+import type { AttemptEndedHook } from '../picker/types';
+import type { StreamSubchannel } from '../subchannel/types';
+import type { TransportStream } from '../transport/types';
+import type { AttemptKind } from './events';
+
+type WriteCallback = NonNullable<Parameters<TransportStream['sendMessageWithContext']>[0]['callback']>;
+
+/** Receives the events of the attempts it started. */
+export interface AttemptOwner {
+  onAttemptMetadata(attempt: Attempt, metadata: grpc.Metadata): void;
+  onAttemptMessage(attempt: Attempt, message: Buffer): void;
+  onAttemptStatus(attempt: Attempt, status: grpc.StatusObject): void;
+}
+
+/** An outgoing message waiting for the previous write of the same attempt to complete. */
+interface Outgoing {
+  readonly message: Buffer;
+  readonly flags: number | undefined;
+  readonly callback: WriteCallback | undefined;
+}
+
+/**
+ * One attempt of a call (gRFC A6): one transport stream on one subchannel, or a local failure when the pick
+ * failed. It is the listener of that stream and forwards each event, tagged with itself, to the
+ * call that owns it.
+ *
+ * Writes are passed down one at a time, the next after the previous one's write callback: a grpc-js
+ * call holds a single pending message until its stream exists, so replaying a retry buffer in one go
+ * would keep only the last message. The half-close is passed down with the last queued message
+ * (grpc-js sends it after the message it is writing).
+ */
+export class Attempt {
+  /** A read was requested from this attempt's grpc-js call and no message has answered it yet. */
+  reading = false;
+  private writing = false;
+  private writeCallback: WriteCallback | undefined;
+  private queue: Outgoing[] | undefined;
+  private halfClosePending = false;
+
+  constructor(
+    private readonly owner: AttemptOwner,
+    readonly call: TransportStream,
+    /** Where the attempt went; undefined for a failed pick. */
+    readonly subchannel: StreamSubchannel | undefined,
+    /** 1-based; transparent retries keep the number of the attempt they replace. */
+    readonly number: number,
+    readonly kind: AttemptKind,
+    /** The picking policy's load feedback for this attempt, if it asked for it. */
+    readonly onEnded: AttemptEndedHook | undefined,
+    /** Clock ms of the pick (only read with `onEnded`). */
+    readonly pickedAt: number,
+  ) {}
+
+  /** The endpoint's address key (`127.0.0.1:50051`), or `''` when the pick failed. */
+  get endpoint(): string {
+    return this.subchannel?.key ?? '';
+  }
+
+  /**
+   * Send one serialized message, in order after the ones sent before.
+   * @param callback called when grpc-js completed the write (only for a committed call's messages).
+   */
+  send(message: Buffer, flags: number | undefined, callback?: WriteCallback): void {
+    if (this.writing) {
+      (this.queue ??= []).push({ message, flags, callback });
+      return;
+    }
+    this.write(message, flags, callback);
+  }
+
+  /**
+   * Send a message of a committed call straight to grpc-js when nothing is queued. The writer waits for
+   * `callback` before its next message (grpc-js's stream backpressure), so writes stay one at a time
+   * without switchyard tracking them.
+   */
+  sendCommitted(message: Buffer, flags: number | undefined, callback: WriteCallback | undefined): void {
+    if (this.writing) this.send(message, flags, callback);
+    else this.call.sendMessageWithContext({ flags, callback }, message);
+  }
+
+  /** Half-close after every message sent so far. */
+  halfClose(): void {
+    if (this.queue !== undefined && this.queue.length > 0) this.halfClosePending = true;
+    else this.call.halfClose();
+  }
+
+  /** Cancel the grpc-js call; its status still arrives (as CANCELLED) through `onReceiveStatus`. */
+  cancel(details: string): void {
+    this.queue = undefined;
+    this.halfClosePending = false;
+    this.call.cancelWithStatus(grpc.status.CANCELLED, details);
+  }
+
+  private write(message: Buffer, flags: number | undefined, callback: WriteCallback | undefined): void {
+    this.writing = true;
+    this.writeCallback = callback;
+    this.call.sendMessageWithContext({ flags, callback: this.onWritten }, message);
+  }
+
+  private readonly onWritten = (error?: Error | null): void => {
+    this.writing = false;
+    const callback = this.writeCallback;
+    this.writeCallback = undefined;
+    const next = this.queue?.shift();
+    if (next !== undefined) this.write(next.message, next.flags, next.callback);
+    // grpc-js orders a half-close after the one message it is still writing.
+    if (this.halfClosePending && (this.queue === undefined || this.queue.length === 0)) {
+      this.halfClosePending = false;
+      this.call.halfClose();
+    }
+    callback?.(error);
+  };
+
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    this.owner.onAttemptMetadata(this, metadata);
+  }
+
+  onReceiveMessage(message: Buffer): void {
+    this.reading = false;
+    this.owner.onAttemptMessage(this, message);
+  }
+
+  onReceiveStatus(status: grpc.StatusObject): void {
+    this.owner.onAttemptStatus(this, status);
+  }
+}

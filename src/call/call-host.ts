@@ -1,0 +1,36 @@
+import type { EventEmitter } from 'node:events';
+import type { MethodConfig } from '../config/types';
+import type { PickArgs, PickResult } from '../picker/types';
+import type { PolicyHost } from '../retry/call-policy';
+import type { RetryBufferBudget } from '../retry/retry-buffer';
+import type { ChannelCounters } from './counters';
+import type { SwitchyardEvents } from './events';
+
+/**
+ * What a call needs from its channel (the seam between `channel/` and `call/`, as grpc-js's
+ * `retrying-call` would need from its channel if it did not import it). Implemented by the internal
+ * channel; the call engine's unit tests implement it with a fake.
+ */
+export interface CallHost extends PolicyHost {
+  readonly counters: ChannelCounters;
+  readonly events: EventEmitter<SwitchyardEvents>;
+  readonly retryBudget: RetryBufferBudget;
+  /** The method config for `/package.Service/Method` (one memoized map lookup), if any. */
+  methodConfig(method: string): MethodConfig | undefined;
+  /** The current picker's answer for one attempt; leaves IDLE first. */
+  pick(args: PickArgs): PickResult;
+  /** Park the call until the next picker; the host then calls `onPickerChanged`. */
+  queue(call: QueuedCall): void;
+  unqueue(call: QueuedCall): void;
+  /** A call started: the process must stay alive until {@link CallHost.onCallEnd}. */
+  onCallStart(): void;
+  /** That call ended (once per started call). */
+  onCallEnd(): void;
+  /** `details` prefixed with the channel's target, for statuses of calls that failed before a server saw them. */
+  failureReason(details: string): string;
+}
+
+/** A call waiting for the next picker. */
+export interface QueuedCall {
+  onPickerChanged(): void;
+}

@@ -1,0 +1,313 @@
+import { EventEmitter } from 'node:events';
+import * as grpc from '@grpc/grpc-js';
+import type { Clock, TimerHandle } from '../clock';
+import { ConfigError } from '../errors';
+import { parseServiceConfigWithWarnings } from '../config/service-config';
+import type { ConfigWarning } from '../config/service-config-warnings';
+import { createMethodConfigLookup } from '../config/method-lookup';
+import type { MethodConfig, RetryThrottlingConfig, ServiceConfig } from '../config/types';
+import { QUEUE_PICKER } from '../picker/pickers';
+import type { ConnectivityState, PickArgs, Picker, PickResult, Subchannel } from '../picker/types';
+import { parseTarget } from '../resolver/target';
+import type { Address } from '../resolver/types';
+import { getResolverFactory, registeredSchemes } from '../resolver/registry';
+import { RetryThrottle } from '../retry/throttle';
+import { createRetryBufferBudget, type RetryBufferBudget } from '../retry/retry-buffer';
+import { deadlineFromGrpc } from '../deadline/deadline';
+import { ResilientCall } from '../call/resilient-call';
+import type { CallHost, QueuedCall } from '../call/call-host';
+import { ChannelCounters } from '../call/counters';
+import type { ChannelStats, SwitchyardEvents } from '../call/events';
+import type { ParentCall } from '../call/inheritance';
+import { SubchannelPool } from '../subchannel/pool';
+import { ChannelSubchannel } from '../subchannel/subchannel';
+import { HealthCheckedSubchannel } from '../subchannel/health-check';
+import type { Transport, TransportStream } from '../transport/types';
+import { grpcJsTransport } from '../transport/grpc-js/transport';
+import { ConnectivityWatchers } from './connectivity-watchers';
+import { normalizeOptions, type NormalizedOptions } from './normalize-options';
+import type { SwitchyardChannelOptions } from './options';
+import { Liveness } from './liveness';
+import { ResolvingPolicy } from './resolving-policy';
+import '../resolver';
+import '../picker';
+
+const { connectivityState: State } = grpc;
+
+const EMPTY_CONFIG: ServiceConfig = Object.freeze({
+  loadBalancing: undefined,
+  methodConfigs: new Map(),
+  retryThrottling: undefined,
+  healthCheckServiceName: undefined,
+});
+
+/** After `close()`: every pick, even a wait-for-ready call's or a retry's, ends the call. */
+const CLOSED_PICK: PickResult = Object.freeze({
+  type: 'drop',
+  status: Object.freeze({ code: grpc.status.UNAVAILABLE, details: 'Channel closed' }),
+});
+
+let nextChannelId = 1;
+
+/**
+ * The channel behind the public `SwitchyardChannel` facade (grpc-js splits `channel.ts` from
+ * `internal-channel.ts` the same way): the connectivity state and picker in use, the calls waiting for
+ * a picker, the service config's method lookup and retry throttle, counters and events, the subchannel
+ * pool, and gRFC A62's idle timeout. The resolver and the root policy live in {@link ResolvingPolicy}.
+ * It is the `CallHost` of every call it creates.
+ */
+export class InternalChannel implements CallHost {
+  readonly events = new EventEmitter<SwitchyardEvents>();
+  readonly options: NormalizedOptions;
+  readonly counters = new ChannelCounters();
+  readonly retryBudget: RetryBufferBudget;
+  readonly clock: Clock;
+  readonly random: () => number;
+  throttle: RetryThrottle | undefined;
+  readonly target: string;
+  readonly channelzRef: { kind: 'channel'; id: number; name: string };
+
+  private readonly resolving: ResolvingPolicy;
+  private readonly pool: SubchannelPool<ChannelSubchannel>;
+  private readonly watchers: ConnectivityWatchers;
+  private readonly queued = new Set<QueuedCall>();
+  private readonly liveness = new Liveness();
+  private healthCheckServiceName: string | undefined;
+  private lookup: (method: string) => MethodConfig | undefined;
+  private picker: Picker = QUEUE_PICKER;
+  private state: ConnectivityState = State.IDLE;
+  private idleTimer: TimerHandle | undefined;
+  private callsAtIdleCheck = -1;
+  private callNumber = 0;
+
+  /**
+   * @param transport how subchannels connect (test seam; default the grpc-js transport).
+   * @throws ConfigError for a malformed target, an unknown scheme, an invalid option or service config.
+   */
+  constructor(target: string, credentials: grpc.ChannelCredentials, options?: SwitchyardChannelOptions, transport: Transport = grpcJsTransport) {
+    if (typeof target !== 'string') throw new ConfigError('target', 'must be a string', target);
+    if (!(credentials instanceof grpc.ChannelCredentials)) {
+      throw new ConfigError('credentials', 'must be a grpc.ChannelCredentials (e.g. grpc.credentials.createInsecure())');
+    }
+    this.options = normalizeOptions(options);
+    this.clock = this.options.clock;
+    this.random = this.options.random;
+    this.target = target;
+    const parsed = parseTarget(target);
+    const factory = getResolverFactory(parsed.scheme);
+    if (!factory) {
+      throw new ConfigError('target', `unknown scheme "${parsed.scheme}" (registered: ${registeredSchemes().join(', ')})`, target);
+    }
+    const hasDefault = options?.serviceConfig !== undefined;
+    const parsedConfig = hasDefault
+      ? parseServiceConfigWithWarnings(options.serviceConfig, { maxAttemptsCap: this.options.maxAttemptsCap, strict: this.options.strict })
+      : undefined;
+    const defaultConfig = parsedConfig?.config ?? EMPTY_CONFIG;
+    const warnings = parsedConfig?.warnings ?? [];
+    // On the next tick, so listeners attached right after createChannel() hear them.
+    if (warnings.length > 0) process.nextTick(() => this.reportConfigWarnings(warnings));
+    this.lookup = createMethodConfigLookup(defaultConfig);
+    this.throttle = makeThrottle(defaultConfig.retryThrottling, undefined);
+    this.healthCheckServiceName = defaultConfig.healthCheckServiceName;
+    const override = this.options.channelOptions['grpc.default_authority'];
+    const authority = typeof override === 'string' ? override : factory.defaultAuthority(parsed);
+    this.retryBudget = createRetryBufferBudget(this.options.perCallRetryBufferBytes, this.options.perChannelRetryBufferBytes);
+    this.watchers = new ConnectivityWatchers(this.clock);
+    this.channelzRef = { kind: 'channel', id: nextChannelId++, name: target };
+    const { channelOptions, backoff } = this.options;
+    this.pool = new SubchannelPool((address) => new ChannelSubchannel({
+      address, transport, credentials, channelOptions, authority, clock: this.clock, random: this.random, backoff,
+    }));
+    this.resolving = new ResolvingPolicy(parsed, factory, this.options, defaultConfig, hasDefault, {
+      updateState: (state, picker, error) => {
+        if (this.state === State.SHUTDOWN) return;
+        this.picker = picker;
+        this.setState(state, error);
+        this.drainQueue();
+      },
+      setServiceConfig: (config) => {
+        this.throttle = makeThrottle(config.retryThrottling, this.throttle);
+        this.lookup = createMethodConfigLookup(config);
+        this.healthCheckServiceName = config.healthCheckServiceName;
+      },
+      reportError: (error) => this.emitError(error),
+      reportConfigWarnings: (warnings) => this.reportConfigWarnings(warnings),
+      reportResolution: (addresses) => {
+        if (this.events.listenerCount('resolution') > 0) this.events.emit('resolution', { addresses: addresses() });
+      },
+      acquireSubchannel: (address, policyName) => this.acquireSubchannel(address, policyName),
+      releaseSubchannel: (subchannel) => this.releaseSubchannel(subchannel),
+    });
+  }
+
+  /** See `SwitchyardChannel.close`. */
+  close(): void {
+    if (this.state === State.SHUTDOWN) return;
+    if (this.idleTimer !== undefined) this.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.resolving.close();
+    this.pool.close();
+    this.setState(State.SHUTDOWN, undefined);
+    this.watchers.clear();
+    this.liveness.close();
+    const queued = [...this.queued];
+    this.queued.clear();
+    for (const call of queued) (call as ResilientCall).cancelWithStatus(grpc.status.UNAVAILABLE, 'Channel closed before call started');
+  }
+
+  getConnectivityState(tryToConnect: boolean): ConnectivityState {
+    if (tryToConnect) this.exitIdle();
+    return this.state;
+  }
+
+  watchConnectivityState(currentState: ConnectivityState, deadline: Date | number, callback: (error?: Error) => void): void {
+    if (this.state === State.SHUTDOWN) throw new Error('Channel has been shut down');
+    if (currentState !== this.state) {
+      process.nextTick(callback);
+      return;
+    }
+    // As grpc-js: a watch with a deadline keeps the process alive until it fires; one without does not.
+    if (deadlineFromGrpc(deadline) === Infinity) {
+      this.watchers.add(currentState, deadline, callback);
+      return;
+    }
+    const liveness = this.liveness;
+    liveness.hold();
+    this.watchers.add(currentState, deadline, (error) => {
+      liveness.release();
+      callback(error);
+    });
+  }
+
+  createCall(method: string, deadline: grpc.Deadline, host: string | null | undefined, parentCall: ParentCall, propagateFlags: number | null | undefined): TransportStream {
+    if (this.state === State.SHUTDOWN) throw new Error('Channel has been shut down');
+    return new ResilientCall(this, method, deadline, host ?? undefined, parentCall, propagateFlags ?? grpc.propagate.DEFAULTS, ++this.callNumber);
+  }
+
+  stats(): ChannelStats {
+    return this.counters.snapshot(this.throttle);
+  }
+
+  // ---- CallHost ---------------------------------------------------------------------------------
+
+  methodConfig(method: string): MethodConfig | undefined {
+    return this.lookup(method);
+  }
+
+  pick(args: PickArgs): PickResult {
+    if (this.state === State.SHUTDOWN) return CLOSED_PICK;
+    if (this.state === State.IDLE) this.exitIdle();
+    return this.picker.pick(args);
+  }
+
+  queue(call: QueuedCall): void {
+    this.queued.add(call);
+  }
+
+  unqueue(call: QueuedCall): void {
+    this.queued.delete(call);
+  }
+
+  onCallStart(): void {
+    this.liveness.hold();
+  }
+
+  onCallEnd(): void {
+    this.liveness.release();
+  }
+
+  failureReason(details: string): string {
+    return `${this.target}: ${details}`;
+  }
+
+  onThrottled(method: string, kind: 'retry' | 'hedge'): void {
+    this.counters.throttled++;
+    const events = this.events;
+    if (events.listenerCount('throttled') > 0) events.emit('throttled', { method, kind, tokens: this.throttle?.tokens ?? 0 });
+  }
+
+  onBackoff(method: string, nextAttempt: number, delayMs: number, pushback: boolean): void {
+    const events = this.events;
+    if (events.listenerCount('backoff') > 0) events.emit('backoff', { method, nextAttempt, delayMs, pushback });
+  }
+
+  // ---- control path -----------------------------------------------------------------------------
+
+  private acquireSubchannel(address: Address, policyName: string): Subchannel {
+    const pooled = this.pool.acquire(address);
+    const serviceName = this.healthCheckServiceName;
+    // gRFC A17: health checking per policy instance on the shared connection; pick_first never checks.
+    if (serviceName === undefined || policyName === 'pick_first') return pooled;
+    return new HealthCheckedSubchannel({ inner: pooled, serviceName, clock: this.clock, random: this.random, backoff: this.options.backoff });
+  }
+
+  private releaseSubchannel(subchannel: Subchannel): void {
+    if (subchannel instanceof HealthCheckedSubchannel) {
+      subchannel.dispose();
+      this.pool.release(subchannel.inner as ChannelSubchannel);
+    } else {
+      this.pool.release(subchannel as ChannelSubchannel);
+    }
+  }
+
+  private exitIdle(): void {
+    if (this.state !== State.IDLE) return;
+    this.armIdleTimer();
+    // Once a policy exists it publishes its own state; until then the channel is resolving.
+    if (!this.resolving.hasPolicy) this.setState(State.CONNECTING, undefined);
+    this.resolving.exitIdle();
+  }
+
+  /**
+   * gRFC A62's idle timeout: with no call started and none in flight for `idleTimeoutMs` (checked once
+   * per period, so idling happens between one and two periods after the last call), the channel drops
+   * its resolver, policy and connections and goes IDLE; the next call starts over.
+   */
+  private armIdleTimer(): void {
+    if (this.options.idleTimeoutMs === 0 || this.idleTimer !== undefined) return;
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.state === State.SHUTDOWN || (this.state === State.IDLE && !this.resolving.hasPolicy)) return;
+      const { calls, succeeded, failed } = this.counters;
+      if (calls === this.callsAtIdleCheck && calls === succeeded + failed) {
+        this.resolving.enterIdle();
+        this.picker = QUEUE_PICKER;
+        this.setState(State.IDLE, undefined);
+        return;
+      }
+      this.callsAtIdleCheck = calls;
+      this.armIdleTimer();
+    }, this.options.idleTimeoutMs);
+  }
+
+  private drainQueue(): void {
+    if (this.queued.size === 0) return;
+    const calls = [...this.queued];
+    this.queued.clear();
+    for (const call of calls) call.onPickerChanged();
+  }
+
+  private setState(state: ConnectivityState, error: string | undefined): void {
+    if (state === this.state) return;
+    const previous = this.state;
+    this.state = state;
+    this.watchers.notify(state);
+    if (this.events.listenerCount('connectivity') > 0) this.events.emit('connectivity', { previous, state, error });
+  }
+
+  private reportConfigWarnings(warnings: readonly ConfigWarning[]): void {
+    if (this.events.listenerCount('warning') === 0) return;
+    for (const { path, rule } of warnings) this.events.emit('warning', { kind: 'service-config', path, message: `${path}: ${rule}` });
+  }
+
+  private emitError(error: Error): void {
+    if (this.events.listenerCount('error') > 0) this.events.emit('error', error);
+  }
+}
+
+function makeThrottle(config: RetryThrottlingConfig | undefined, previous: RetryThrottle | undefined): RetryThrottle | undefined {
+  if (!config) return undefined;
+  // Keep the bucket when an update leaves the parameters unchanged; otherwise carry its fill level over.
+  if (previous && previous.maxTokens === config.maxTokens && previous.tokenRatio === config.tokenRatio) return previous;
+  return new RetryThrottle(config, previous);
+}

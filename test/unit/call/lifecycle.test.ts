@@ -1,0 +1,251 @@
+/**
+ * ResilientCall picks, transparent retries (gRFC A6 "Transparent Retries"), deadline and cancellation in
+ * every phase, with a fake channel side and sinon fake timers. After every call ends, no timer is left.
+ */
+import { Metadata, connectivityState } from '@grpc/grpc-js';
+import sinon from 'sinon';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { propagateDeadlines, runWithDeadline } from '../../../src/deadline/context';
+import { FakeHost, flush, hedgingPolicy, retryPolicy, startCall, Status, throttle } from '../../helpers/call-fakes';
+
+let clock: sinon.SinonFakeTimers;
+let host: FakeHost;
+
+beforeEach(() => {
+  clock = sinon.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+  host = new FakeHost();
+});
+afterEach(() => {
+  clock.restore();
+});
+
+describe('picks', () => {
+  it('a queued pick waits for the next picker', () => {
+    host.pickResult = () => ({ type: 'queue' });
+    startCall(host);
+    expect(host.calls).toHaveLength(0);
+    expect(host.queued.size).toBe(1);
+    host.publishPicker();
+    expect(host.calls).toHaveLength(1);
+    expect(host.queued.size).toBe(0);
+  });
+
+  it('a picked subchannel that is no longer READY is not used: the call waits for the next picker', () => {
+    // The picker still offers the first subchannel, which has just lost its connection.
+    host.subchannels[0]!.state = connectivityState.IDLE;
+    startCall(host);
+    expect(host.calls).toHaveLength(0);
+    expect(host.queued.size).toBe(1);
+    host.publishPicker();
+    expect(host.calls.map((c) => c.subchannel.key)).toEqual(['127.0.0.1:1002']);
+    expect(host.counters.attempts).toBe(1);
+  });
+
+  it('a shut-down subchannel (channel closed under a stale picker) fails the attempt instead of waiting', async () => {
+    host.subchannels[0]!.state = connectivityState.SHUTDOWN;
+    const { listener } = startCall(host);
+    expect(host.queued.size).toBe(0);
+    await flush();
+    expect(listener.status).toMatchObject({ code: Status.UNAVAILABLE, details: 'fake-target: 127.0.0.1:1001 is shut down' });
+  });
+
+  it('a failed pick fails a call without a policy with UNAVAILABLE, asynchronously', async () => {
+    host.pickResult = () => ({ type: 'fail', status: { code: Status.UNAVAILABLE, details: 'connect ECONNREFUSED' } });
+    const { listener } = startCall(host);
+    expect(listener.statuses).toEqual([]);
+    await flush();
+    expect(listener.status).toMatchObject({ code: Status.UNAVAILABLE, details: 'fake-target: connect ECONNREFUSED' });
+    expect(host.recorded.attempts).toEqual([expect.objectContaining({ attempt: 1, endpoint: '', committed: true })]);
+  });
+
+  it('a failed pick is a failed attempt the retry policy retries', async () => {
+    host.config = { retryPolicy: retryPolicy() };
+    host.pickResult = () => ({ type: 'fail', status: { code: Status.UNAVAILABLE, details: 'down' } });
+    const { listener } = startCall(host);
+    await flush();
+    expect(host.recorded.backoffs).toHaveLength(1);
+    host.pickResult = undefined;
+    await clock.tickAsync(100);
+    expect(host.last().previousAttempts).toBe('1');
+    host.last().end(Status.OK);
+    expect(listener.status.code).toBe(Status.OK);
+  });
+
+  it('a wait-for-ready call (method config, or the call\'s own option) waits out a failing picker', () => {
+    host.pickResult = () => ({ type: 'fail', status: { code: Status.UNAVAILABLE, details: 'down' } });
+    host.config = { waitForReady: true };
+    startCall(host);
+    expect(host.queued.size).toBe(1);
+    host.config = undefined;
+    startCall(host, { metadata: new Metadata({ waitForReady: true }) });
+    expect(host.queued.size).toBe(2);
+    // The call's explicit false beats the method config's true.
+    host.config = { waitForReady: true };
+    startCall(host, { metadata: new Metadata({ waitForReady: false }) });
+    expect(host.queued.size).toBe(2);
+  });
+
+  it('a dropped pick ends the call, never retried', async () => {
+    host.config = { retryPolicy: retryPolicy() };
+    host.pickResult = () => ({ type: 'drop', status: { code: Status.UNAVAILABLE, details: 'dropped' } });
+    const { listener } = startCall(host);
+    await flush();
+    expect(listener.status).toMatchObject({ code: Status.UNAVAILABLE, details: 'dropped' });
+    await clock.tickAsync(10_000);
+    expect(host.picks).toBe(1);
+    expect(clock.countTimers()).toBe(0);
+  });
+});
+
+describe('transparent retries (progress marked by grpc-js)', () => {
+  it('an attempt that never left the client is retried at once, without counting as an attempt', async () => {
+    host.config = { retryPolicy: retryPolicy({ maxAttempts: 2 }) };
+    const { listener } = startCall(host);
+    host.last().end(Status.UNAVAILABLE, 'not started', {}, 'NOT_STARTED');
+    host.last().end(Status.UNAVAILABLE, 'not started', {}, 'NOT_STARTED');
+    expect(host.calls).toHaveLength(3);
+    expect(host.calls.map((c) => c.previousAttempts)).toEqual([undefined, undefined, undefined]);
+    expect(host.recorded.attempts.map((e) => [e.attempt, e.kind])).toEqual([[1, 'initial'], [1, 'transparent']]);
+    // maxAttempts 2 still allows one real retry.
+    host.last().end(Status.UNAVAILABLE, 'processed');
+    await clock.tickAsync(100);
+    expect(host.last().previousAttempts).toBe('1');
+    host.last().end(Status.OK);
+    expect(listener.status.code).toBe(Status.OK);
+    expect(host.counters).toMatchObject({ attempts: 4, transparentRetries: 2, retries: 1 });
+  });
+
+  it('a refused stream is retried once, even without a policy', () => {
+    const { listener } = startCall(host);
+    host.last().end(Status.UNAVAILABLE, 'refused', {}, 'REFUSED');
+    expect(host.calls).toHaveLength(2);
+    host.last().end(Status.UNAVAILABLE, 'refused again', {}, 'REFUSED');
+    expect(host.calls).toHaveLength(2);
+    expect(listener.status.details).toBe('refused again');
+  });
+
+  it('leaves the throttle alone', () => {
+    host.config = { retryPolicy: retryPolicy() };
+    host.throttle = throttle(10);
+    startCall(host);
+    host.last().end(Status.UNAVAILABLE, '', {}, 'NOT_STARTED');
+    expect(host.throttle!.tokens).toBe(10);
+  });
+});
+
+describe('cancellation', () => {
+  it('while waiting for a pick: unqueued, CANCELLED on the next tick, no timer left', async () => {
+    host.pickResult = () => ({ type: 'queue' });
+    const { call, listener } = startCall(host, { deadline: Date.now() + 5_000 });
+    call.cancelWithStatus(Status.CANCELLED, 'Cancelled on client');
+    expect(listener.statuses).toEqual([]);
+    await flush();
+    expect(listener.status).toMatchObject({ code: Status.CANCELLED, details: 'Cancelled on client' });
+    expect(host.queued.size).toBe(0);
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('during a backoff: the retry timer is cleared', async () => {
+    host.config = { retryPolicy: retryPolicy() };
+    const { call, listener } = startCall(host);
+    host.last().end(Status.UNAVAILABLE);
+    expect(clock.countTimers()).toBe(1);
+    call.cancelWithStatus(Status.CANCELLED, 'bye');
+    expect(clock.countTimers()).toBe(0);
+    await clock.tickAsync(10_000);
+    expect(host.calls).toHaveLength(1);
+    expect(listener.status.code).toBe(Status.CANCELLED);
+  });
+
+  it('in flight: the attempt is cancelled and its late status is only reported as an event', async () => {
+    const { call, listener } = startCall(host);
+    call.cancelWithStatus(Status.CANCELLED, 'bye');
+    expect(host.last().cancelled).toEqual({ code: Status.CANCELLED, details: 'bye' });
+    await flush();
+    expect(listener.status.code).toBe(Status.CANCELLED);
+    expect(host.recorded.attempts).toEqual([expect.objectContaining({ code: Status.CANCELLED, committed: false })]);
+    expect(host.counters).toMatchObject({ failed: 1, succeeded: 0 });
+  });
+
+  it('while hedged: every attempt is cancelled and the hedge timer cleared', async () => {
+    host.config = { hedgingPolicy: hedgingPolicy() };
+    const { call, listener } = startCall(host);
+    await clock.tickAsync(100);
+    call.cancelWithStatus(Status.CANCELLED, 'bye');
+    expect(host.calls.map((c) => c.cancelled?.code)).toEqual([Status.CANCELLED, Status.CANCELLED]);
+    expect(clock.countTimers()).toBe(0);
+    await clock.tickAsync(1_000);
+    expect(host.calls).toHaveLength(2);
+    expect(listener.statuses).toHaveLength(1);
+  });
+
+  it('inherits the propagated context deadline', async () => {
+    const deadline = Date.now() + 300;
+    const { listener } = runWithDeadline(deadline, () => startCall(host));
+    expect(host.last().deadline).toBe(deadline);
+    await clock.tickAsync(300);
+    await flush();
+    expect(listener.status.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('with the incoming call (propagateDeadlines), and at once when that is already cancelled', async () => {
+    const incoming = Object.assign(new EventEmitter(), { getDeadline: () => Date.now() + 10_000 });
+    const started: Array<ReturnType<typeof startCall>> = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const handlers = propagateDeadlines({
+      Unary(_call: unknown, _callback: unknown) {
+        started.push(startCall(host));
+        // (Sinon's fake setTimeout does not carry AsyncLocalStorage; a promise does, as real timers do.)
+        void gate.then(() => started.push(startCall(host)));
+      },
+    });
+    (handlers.Unary as (call: unknown, callback: () => void) => void)(incoming, () => {});
+    expect(host.last().deadline).toBe(Date.now() + 10_000);
+    incoming.emit('cancelled');
+    await flush();
+    expect(started[0]!.listener.status).toMatchObject({ code: Status.CANCELLED, details: 'Cancelled by the incoming call' });
+    expect(host.calls[0]!.cancelled).toBeDefined();
+    // A call the handler starts after the cancellation fails at once, without any attempt.
+    open();
+    await flush();
+    expect(started[1]!.listener.status.code).toBe(Status.CANCELLED);
+    expect(host.calls).toHaveLength(1);
+    expect(clock.countTimers()).toBe(0);
+  });
+});
+
+describe('deadline', () => {
+  it('ends an attempt in flight with DEADLINE_EXCEEDED and cancels it', async () => {
+    const { listener } = startCall(host, { deadline: Date.now() + 500 });
+    await clock.tickAsync(500);
+    await flush();
+    expect(listener.status.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(host.last().cancelled?.code).toBe(Status.CANCELLED);
+    expect(host.counters.deadlineExceeded).toBe(1);
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('a deadline already past fails the call without any attempt', async () => {
+    const { listener } = startCall(host, { deadline: Date.now() - 1 });
+    await flush();
+    expect(listener.status.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(host.picks).toBe(0);
+  });
+
+  it('reports exactly one status, whatever races', async () => {
+    host.config = { hedgingPolicy: hedgingPolicy({ hedgingDelayMs: 0 }) };
+    const { call, listener } = startCall(host, { deadline: Date.now() + 100 });
+    host.calls[0]!.respondHeaders();
+    host.calls[0]!.end(Status.OK);
+    call.cancelWithStatus(Status.CANCELLED, 'late');
+    await clock.tickAsync(1_000);
+    for (const c of host.calls) c.end(Status.UNAVAILABLE);
+    await flush();
+    expect(listener.statuses.map((s) => s.code)).toEqual([Status.OK]);
+    expect(host.recorded.attempts).toHaveLength(3);
+    expect(clock.countTimers()).toBe(0);
+  });
+});
