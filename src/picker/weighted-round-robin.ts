@@ -10,7 +10,7 @@ import { staticStrideScheduler, type Scheduler } from './static-stride';
 import type { AttemptEndedHook, ChannelControlHelper, LoadBalancingPolicy, LoadBalancingPolicyFactory, PickArgs, PickComplete, Picker, PickResult, Subchannel } from './types';
 import { WRR_DEFAULTS, parseWeightedRoundRobinConfig, type WeightedRoundRobinConfig } from './wrr-config';
 
-export { parseWeightedRoundRobinConfig, WRR_DEFAULTS, type WeightedRoundRobinConfig } from './wrr-config';
+export { parseWeightedRoundRobinConfig, type WeightedRoundRobinConfig } from './wrr-config';
 
 /** One endpoint's weight, its per-call report hook, and its subchannels' OOB watches. */
 interface Weighted {

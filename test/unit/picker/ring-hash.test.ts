@@ -107,7 +107,7 @@ describe('ring_hash', () => {
     for (let i = 0; i < 10; i++) {
       const result = pick(value);
       if (result.type === 'complete') return result.subchannel.key;
-      await clock.runMicrotasks();
+      clock.runMicrotasks();
       for (const sc of fake.subchannels.values()) if (sc.getState() === CONNECTING) sc.ready();
     }
     throw new Error('never completed');

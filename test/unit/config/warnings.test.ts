@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseServiceConfig, parseServiceConfigWithWarnings } from '../../src/config/service-config';
-import { serviceConfigWarnings } from '../../src/config/service-config-warnings';
-import { ConfigError } from '../../src/errors';
-import '../../src/picker';
+import { parseServiceConfig, parseServiceConfigWithWarnings } from '../../../src/config/service-config';
+import { serviceConfigWarnings } from '../../../src/config/service-config-warnings';
+import { ConfigError } from '../../../src/errors';
+import '../../../src/picker';
 
 const RETRY = {
   maxAttempts: 3, initialBackoff: '0.1s', maxBackoff: '1s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'],
