@@ -29,11 +29,18 @@ interface Outgoing {
  * call holds a single pending message until its stream exists, so replaying a retry buffer in one go
  * would keep only the last message. The half-close is passed down with the last queued message
  * (grpc-js sends it after the message it is writing).
+ *
+ * Every write callback completes, whatever the transport does: when the attempt ends (its status, or
+ * `cancel`), the callbacks of the write in flight and of the queued ones run on the next tick, and
+ * the transport's later completion is ignored. A writer waiting for 'drain' never hangs on a stream
+ * that ended early.
  */
 export class Attempt {
   /** A read was requested from this attempt's grpc-js call and no message has answered it yet. */
   reading = false;
   private writing = false;
+  /** The attempt ended: its write callbacks have been released. */
+  private ended = false;
   private writeCallback: WriteCallback | undefined;
   private queue: Outgoing[] | undefined;
   private halfClosePending = false;
@@ -59,24 +66,19 @@ export class Attempt {
 
   /**
    * Send one serialized message, in order after the ones sent before.
-   * @param callback called when grpc-js completed the write (only for a committed call's messages).
+   * @param callback called when the transport completed the write, or when the attempt ended (only for
+   *   a committed call's messages).
    */
   send(message: Buffer, flags: number | undefined, callback?: WriteCallback): void {
+    if (this.ended) {
+      if (callback !== undefined) process.nextTick(callback);
+      return;
+    }
     if (this.writing) {
       (this.queue ??= []).push({ message, flags, callback });
       return;
     }
     this.write(message, flags, callback);
-  }
-
-  /**
-   * Send a message of a committed call straight to grpc-js when nothing is queued. The writer waits for
-   * `callback` before its next message (grpc-js's stream backpressure), so writes stay one at a time
-   * without switchyard tracking them.
-   */
-  sendCommitted(message: Buffer, flags: number | undefined, callback: WriteCallback | undefined): void {
-    if (this.writing) this.send(message, flags, callback);
-    else this.call.sendMessageWithContext({ flags, callback }, message);
   }
 
   /** Half-close after every message sent so far. */
@@ -85,11 +87,13 @@ export class Attempt {
     else this.call.halfClose();
   }
 
-  /** Cancel the grpc-js call; its status still arrives (as CANCELLED) through `onReceiveStatus`. */
-  cancel(details: string): void {
-    this.queue = undefined;
-    this.halfClosePending = false;
-    this.call.cancelWithStatus(grpc.status.CANCELLED, details);
+  /**
+   * Cancel the transport stream; its status still arrives (with `code`) through `onReceiveStatus`.
+   * @param code CANCELLED, or DEADLINE_EXCEEDED when the call's deadline cut the attempt off.
+   */
+  cancel(code: grpc.status, details: string): void {
+    this.releaseWrites();
+    this.call.cancelWithStatus(code, details);
   }
 
   private write(message: Buffer, flags: number | undefined, callback: WriteCallback | undefined): void {
@@ -100,6 +104,7 @@ export class Attempt {
 
   private readonly onWritten = (error?: Error | null): void => {
     this.writing = false;
+    if (this.ended) return;
     const callback = this.writeCallback;
     this.writeCallback = undefined;
     const next = this.queue?.shift();
@@ -112,6 +117,19 @@ export class Attempt {
     callback?.(error);
   };
 
+  /** The attempt is over: every write callback still pending completes on the next tick. */
+  private releaseWrites(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const inFlight = this.writeCallback;
+    const queue = this.queue;
+    this.writeCallback = undefined;
+    this.queue = undefined;
+    this.halfClosePending = false;
+    if (inFlight !== undefined) process.nextTick(inFlight);
+    if (queue !== undefined) for (const item of queue) if (item.callback !== undefined) process.nextTick(item.callback);
+  }
+
   onReceiveMetadata(metadata: grpc.Metadata): void {
     this.owner.onAttemptMetadata(this, metadata);
   }
@@ -122,6 +140,7 @@ export class Attempt {
   }
 
   onReceiveStatus(status: grpc.StatusObject): void {
+    this.releaseWrites();
     this.owner.onAttemptStatus(this, status);
   }
 }

@@ -15,22 +15,37 @@ export interface CallHost extends PolicyHost {
   readonly counters: ChannelCounters;
   readonly events: EventEmitter<SwitchyardEvents>;
   readonly retryBudget: RetryBufferBudget;
-  /** The method config for `/package.Service/Method` (one memoized map lookup), if any. */
-  methodConfig(method: string): MethodConfig | undefined;
+  /**
+   * The method config for `/package.Service/Method` (one memoized map lookup), if any; `null` before
+   * the channel's first resolver result (or error) selected its service config: the call then waits
+   * with {@link CallHost.awaitConfig}.
+   */
+  methodConfig(method: string): MethodConfig | undefined | null;
+  /**
+   * Park a call that got `null` from {@link CallHost.methodConfig} until the service config is selected
+   * (leaving IDLE first); the host then calls `onPickerChanged`.
+   */
+  awaitConfig(call: HostedCall): void;
   /** The current picker's answer for one attempt; leaves IDLE first. */
   pick(args: PickArgs): PickResult;
   /** Park the call until the next picker; the host then calls `onPickerChanged`. */
-  queue(call: QueuedCall): void;
-  unqueue(call: QueuedCall): void;
-  /** A call started: the process must stay alive until {@link CallHost.onCallEnd}. */
-  onCallStart(): void;
+  queue(call: HostedCall): void;
+  unqueue(call: HostedCall): void;
+  /**
+   * A call started: the process must stay alive until {@link CallHost.onCallEnd}, and `close()` must
+   * reach it (`onChannelClosed`).
+   */
+  onCallStart(call: HostedCall): void;
   /** That call ended (once per started call). */
-  onCallEnd(): void;
+  onCallEnd(call: HostedCall): void;
   /** `details` prefixed with the channel's target, for statuses of calls that failed before a server saw them. */
   failureReason(details: string): string;
 }
 
-/** A call waiting for the next picker. */
-export interface QueuedCall {
+/** A call, as its channel drives it. */
+export interface HostedCall {
+  /** A new picker (or the first service config) is in: redo the picks (or the start) the call waits for. */
   onPickerChanged(): void;
+  /** The channel closed: end now unless an attempt is in flight; retry and hedge nothing more. */
+  onChannelClosed(): void;
 }

@@ -5,6 +5,7 @@ import type { AttemptEndedHook, PickArgs, Subchannel } from '../picker/types';
 import type { CallPolicy, PolicyCall } from '../retry/call-policy';
 import { Hedger } from '../retry/hedger';
 import { Retrier } from '../retry/retrier';
+import { recordThrottleOutcome } from '../retry/call-policy';
 import { releaseCall, tryBuffer, type RetryBufferBudget, type RetryBufferCall } from '../retry/retry-buffer';
 import { currentCallContext, type CallContext } from '../deadline/context';
 import { deadlineFromGrpc } from '../deadline/deadline';
@@ -12,11 +13,21 @@ import type { StreamSubchannel } from '../subchannel/types';
 import { failedStream } from '../transport/failed-stream';
 import type { AttemptStatus, TransportStream } from '../transport/types';
 import { Attempt, type AttemptOwner } from './attempt';
-import type { CallHost, QueuedCall } from './call-host';
+import type { CallHost, HostedCall } from './call-host';
 import { CONTEXT_CANCELLED_DETAILS, inheritedDeadline, subscribeParentCancellation, type ParentCall } from './inheritance';
 import type { AttemptKind, CommitReason } from './events';
 
 const { status: Status, connectivityState: State } = grpc;
+
+/** A call without a retry or hedging policy has no retryable or non-fatal codes (gRFC A6 throttling). */
+const NO_CODES: ReadonlySet<grpc.status> = new Set();
+
+/**
+ * How long before an inherited deadline a cancellation of the incoming call counts as that deadline
+ * expiring, in ms: a Node.js timer can fire before `Date.now()` reaches its due time, by as long as the
+ * event-loop turn that armed it had already run.
+ */
+const DEADLINE_SLACK_MS = 20;
 type MessageContext = Parameters<TransportStream['sendMessageWithContext']>[0];
 type Listener = Parameters<TransportStream['start']>[1];
 
@@ -44,7 +55,7 @@ interface Buffered {
  * Implements grpc-js's `Call` interface (what `Channel.createCall` returns), so grpc-js's `Client`,
  * interceptors and (de)serialization sit on top unchanged.
  */
-export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, PolicyCall<Attempt>, QueuedCall {
+export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, PolicyCall<Attempt>, HostedCall {
   /** PickArgs: the request metadata (set by `start`). */
   metadata!: grpc.Metadata;
   /** PickArgs: subchannels this call's earlier attempts used (only tracked with a retry or hedging policy, from the first attempt on). */
@@ -59,7 +70,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   deadline: number;
   private startedAt = 0;
   private waitForReady = false;
-  private config: MethodConfig | undefined;
+  /** The method config; `null` while the call waits for the channel's first resolver result. */
+  private config: MethodConfig | undefined | null;
   /** The method's retry or hedging policy, if any. */
   private policy: CallPolicy<Attempt> | undefined;
   /** Attempts in flight; after the commit at most the committed one. */
@@ -82,6 +94,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   private context: CallContext | undefined;
   private onContextCancel: (() => void) | undefined;
   private done = false;
+  /** The channel closed while this call was in flight: nothing more is retried or hedged. */
+  private channelClosed = false;
 
   /**
    * @param deadline the caller's deadline: absolute (`Date` or ms since the epoch; `Infinity` for none).
@@ -109,55 +123,100 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.listener = listener;
     this.startedAt = clock.now();
     host.counters.calls++;
-    host.onCallStart();
-    const config = host.methodConfig(this.method);
-    this.config = config;
-    if (config !== undefined) {
-      if (config.timeoutMs !== undefined) this.deadline = Math.min(this.deadline, this.startedAt + config.timeoutMs);
-      if (config.retryPolicy !== undefined) this.policy = new Retrier(this, config.retryPolicy, host);
-      else if (config.hedgingPolicy !== undefined) this.policy = new Hedger(this, config.hedgingPolicy, host);
-    }
-    // The client API's waitForReady overrides the method config's (doc/service_config.md).
-    this.waitForReady = metadata.getOptions().waitForReady ?? config?.waitForReady ?? false;
+    host.onCallStart(this);
     const context = currentCallContext();
     this.deadline = inheritedDeadline(this.deadline, this.parent, this.propagateFlags, context);
+    // null only before the channel's first resolver result: the call waits for it (see `awaitConfig`).
+    const config = host.methodConfig(this.method);
+    if (config !== null) this.applyConfig(config);
+    else this.config = null;
+    if (this.deadline !== Infinity && this.deadline <= this.startedAt) {
+      this.finishLocally(Status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call started');
+      return;
+    }
     if (context?.cancelled) {
-      this.finishLocally(Status.CANCELLED, CONTEXT_CANCELLED_DETAILS);
+      this.onInheritedCancel(CONTEXT_CANCELLED_DETAILS);
       return;
     }
     if (this.parent !== null) {
-      this.unsubscribeParent = subscribeParentCancellation(this.parent, this.propagateFlags,
-        (details) => this.finishLocally(Status.CANCELLED, details));
+      this.unsubscribeParent = subscribeParentCancellation(this.parent, this.propagateFlags, (details) => this.onInheritedCancel(details));
     }
     // One closure per call, and none in a scope that nothing can cancel (a bare runWithDeadline).
     if (context?.source !== undefined) {
-      const onCancel = (): void => this.finishLocally(Status.CANCELLED, CONTEXT_CANCELLED_DETAILS);
+      const onCancel = (): void => this.onInheritedCancel(CONTEXT_CANCELLED_DETAILS);
       context.addCancelListener(onCancel);
       this.context = context;
       this.onContextCancel = onCancel;
     }
-    if (this.deadline !== Infinity) {
-      const remaining = this.deadline - this.startedAt;
-      if (remaining <= 0) {
-        this.finishLocally(Status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call started');
-        return;
-      }
-      this.deadlineTimer = clock.setTimeout(() => this.onDeadline(), remaining);
+    if (this.deadline !== Infinity) this.armDeadlineTimer();
+    if (config === null) host.awaitConfig(this);
+    else this.startFirstAttempt();
+  }
+
+  /**
+   * The method config is known (at `start`, or when the channel's first resolver result came in): its
+   * `timeout` shortens the deadline (counted from the call's start), its retry or hedging policy and
+   * `waitForReady` apply.
+   */
+  private applyConfig(config: MethodConfig | undefined): void {
+    this.config = config;
+    if (config !== undefined) {
+      if (config.timeoutMs !== undefined) this.deadline = Math.min(this.deadline, this.startedAt + config.timeoutMs);
+      if (config.retryPolicy !== undefined) this.policy = new Retrier(this, config.retryPolicy, this.host);
+      else if (config.hedgingPolicy !== undefined) this.policy = new Hedger(this, config.hedgingPolicy, this.host);
     }
+    // The client API's waitForReady overrides the method config's (doc/service_config.md).
+    this.waitForReady = this.metadata.getOptions().waitForReady ?? config?.waitForReady ?? false;
+  }
+
+  private startFirstAttempt(): void {
     this.startAttempt('initial');
     this.policy?.start();
   }
 
+  /**
+   * The channel's first resolver result (or error) is in: choose the method config now (gRFC A21 /
+   * `doc/service_config.md`: a call uses the config of the resolution it waited for). Only calls started
+   * before that get here.
+   */
+  private onConfigSelected(): void {
+    const config = this.host.methodConfig(this.method);
+    if (config === null) {
+      this.host.awaitConfig(this);
+      return;
+    }
+    const before = this.deadline;
+    this.applyConfig(config);
+    if (this.deadline < before) {
+      // The method's timeout is earlier than the caller's deadline.
+      if (this.deadlineTimer !== undefined) this.host.clock.clearTimeout(this.deadlineTimer);
+      this.armDeadlineTimer();
+    }
+    const limit = config?.maxRequestMessageBytes;
+    const tooLarge = limit === undefined ? undefined : this.buffer?.find((item) => item.message.length > limit);
+    if (tooLarge !== undefined) {
+      this.finishLocally(Status.RESOURCE_EXHAUSTED, `Sent message larger than max (${tooLarge.message.length} vs. ${limit})`);
+      return;
+    }
+    this.startFirstAttempt();
+  }
+
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
-    if (this.done) return;
+    if (this.done) {
+      // The status carries the failure; the writer must still see its write complete (as in grpc-js),
+      // or a stream writing with `write()` / 'drain' never reaches 'finish'.
+      if (context.callback !== undefined) process.nextTick(context.callback);
+      return;
+    }
     const limit = this.config?.maxRequestMessageBytes;
     if (limit !== undefined && message.length > limit) {
       this.finishLocally(Status.RESOURCE_EXHAUSTED, `Sent message larger than max (${message.length} vs. ${limit})`);
+      if (context.callback !== undefined) process.nextTick(context.callback);
       return;
     }
     const committed = this.committed;
     if (committed !== undefined) {
-      committed.sendCommitted(message, context.flags, context.callback);
+      committed.send(message, context.flags, context.callback);
       return;
     }
     const buffer = this.buffer!;
@@ -214,16 +273,40 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
 
   // ---- attempts ---------------------------------------------------------------------------------
 
-  /** @internal The channel has a new picker: retry the picks this call is waiting for. */
+  /**
+   * @internal The channel has a new picker: retry the picks this call is waiting for; or, for a call
+   * started before the first resolver result, the service config is now known: start.
+   */
   onPickerChanged(): void {
+    if (this.config === null) {
+      this.onConfigSelected();
+      return;
+    }
     const kinds = this.pendingPicks;
     this.pendingPicks = undefined;
     if (kinds !== undefined) for (const kind of kinds) this.startAttempt(kind);
   }
 
+  /**
+   * @internal The channel closed: a call with no attempt in flight (waiting for the first resolution,
+   * a pick or a retry backoff) ends now with UNAVAILABLE; one in flight finishes on its connection, but
+   * nothing more is retried or hedged.
+   */
+  onChannelClosed(): void {
+    if (this.done) return;
+    this.channelClosed = true;
+    if (this.live.length === 0) this.finishLocally(Status.UNAVAILABLE, 'Channel closed');
+    else this.policy?.stop();
+  }
+
   private startAttempt(kind: AttemptKind): void {
     if (this.done) return;
     const result = this.host.pick(this);
+    // The pick may have run channel code that ended this call (close() from an event listener).
+    if (this.done) {
+      if (result.type === 'complete') result.onAttemptEnded?.(Status.UNAVAILABLE, undefined, 0);
+      return;
+    }
     if (result.type === 'complete') {
       const subchannel = result.subchannel as StreamSubchannel;
       const state = subchannel.getState();
@@ -320,25 +403,36 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       return;
     }
     if (this.committed === attempt) {
-      this.policy?.recordOutcome(status);
+      this.recordOutcome(status);
       this.finish(status, attempt, true);
       return;
     }
     // gRFC A6 "Transparent retries": never left the client → retry until the deadline; refused by the
     // server's transport → retry once. Neither counts as an attempt nor touches the throttle.
     const progress = (status as AttemptStatus).progress;
-    if (progress === 'NOT_STARTED' || (progress === 'REFUSED' && !this.refusedRetried)) {
+    if (!this.channelClosed && (progress === 'NOT_STARTED' || (progress === 'REFUSED' && !this.refusedRetried))) {
       if (progress === 'REFUSED') this.refusedRetried = true;
       this.emitAttempt(attempt, status, false);
       this.startAttempt('transparent');
       return;
     }
-    if (status.code !== Status.OK && this.policy !== undefined) {
+    if (status.code !== Status.OK && this.policy !== undefined && !this.channelClosed) {
       this.policy.onFailure(attempt, status);
     } else {
-      this.policy?.recordOutcome(status);
+      this.recordOutcome(status);
       this.commitAndFinish(attempt, status, true);
     }
+  }
+
+  /**
+   * gRFC A6 retry throttling counts "every outgoing RPC, regardless of service or method invoked": the
+   * policy counts its own calls' outcomes; a call without one still refills the bucket when it succeeds,
+   * and costs a token when the server's pushback said not to retry — its only failure A6 counts, since
+   * no code is retryable or non-fatal without a policy (grpc-go counts the same; C-core counts neither).
+   */
+  private recordOutcome(status: grpc.StatusObject): void {
+    if (this.policy !== undefined) this.policy.recordOutcome(status);
+    else recordThrottleOutcome(this.host.throttle, NO_CODES, status);
   }
 
   // ---- PolicyCall: what the retry or hedging policy sees (internal) ---------------------------
@@ -375,6 +469,13 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
 
   // ---- commit and end ---------------------------------------------------------------------------
 
+  /** A message that overflowed the buffer between attempts never went out: its writer still gets its callback. */
+  private completeBufferedWrites(): void {
+    const buffer = this.buffer;
+    if (buffer === undefined || !this.overflowed) return;
+    for (const item of buffer) if (item.callback !== undefined) process.nextTick(item.callback);
+  }
+
   private releaseBuffer(): void {
     if (this.buffer === undefined) return;
     this.buffer = undefined;
@@ -402,20 +503,41 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.finish(status, attempt, emit);
   }
 
-  private cancelLiveExcept(keep: Attempt | undefined, details: string): void {
+  /** @param code CANCELLED, or DEADLINE_EXCEEDED for attempts the call's deadline cut off. */
+  private cancelLiveExcept(keep: Attempt | undefined, details: string, code: grpc.status = Status.CANCELLED): void {
     const live = this.live;
     if (live.length === 0 || (live.length === 1 && live[0] === keep)) return;
     const all = live.splice(0);
     for (const attempt of all) {
       if (attempt === keep) live.push(attempt);
-      else attempt.cancel(details);
+      else attempt.cancel(code, details);
     }
+  }
+
+  private armDeadlineTimer(): void {
+    this.deadlineTimer = this.host.clock.setTimeout(() => this.onDeadline(), this.deadline - this.host.clock.now());
   }
 
   private onDeadline(): void {
     this.deadlineTimer = undefined;
     const elapsed = this.host.clock.now() - this.startedAt;
     this.finishLocally(Status.DEADLINE_EXCEEDED, `Deadline exceeded after ${elapsed} ms (${this.attemptCount} attempt(s))`);
+  }
+
+  /**
+   * The grpc-js `parent` call or the `propagateDeadlines` context was cancelled. When that happens at
+   * the deadline this call inherited from it, the cause is the deadline: the call ends
+   * DEADLINE_EXCEEDED, as its own timer would have ended it (grpc-go's context reports
+   * DeadlineExceeded the same way). {@link DEADLINE_SLACK_MS} covers the incoming call's timer firing
+   * before this clock reaches the deadline. Any earlier cancellation stays CANCELLED.
+   */
+  private onInheritedCancel(details: string): void {
+    const now = this.host.clock.now();
+    if (now >= this.deadline - DEADLINE_SLACK_MS) {
+      this.finishLocally(Status.DEADLINE_EXCEEDED, `Deadline exceeded after ${now - this.startedAt} ms (propagated from the incoming call)`);
+    } else {
+      this.finishLocally(Status.CANCELLED, details);
+    }
   }
 
   /** End the call with a status made here (not by a server): cancel attempts, report on the next tick. */
@@ -438,11 +560,13 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
     this.deadlineTimer = undefined;
     this.policy?.stop();
-    if (this.pendingPicks !== undefined) {
+    if (this.pendingPicks !== undefined || this.config === null) {
       this.pendingPicks = undefined;
       host.unqueue(this);
     }
-    this.cancelLiveExcept(undefined, attempt === undefined ? status.details : 'Call ended');
+    if (attempt !== undefined) this.cancelLiveExcept(undefined, 'Call ended');
+    else this.cancelLiveExcept(undefined, status.details, status.code === Status.DEADLINE_EXCEEDED ? Status.DEADLINE_EXCEEDED : Status.CANCELLED);
+    this.completeBufferedWrites();
     this.releaseBuffer();
     this.unsubscribeParent?.();
     this.unsubscribeParent = undefined;
@@ -451,7 +575,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       this.context = undefined;
       this.onContextCancel = undefined;
     }
-    host.onCallEnd();
+    host.onCallEnd(this);
     if (status.code === Status.OK) host.counters.succeeded++;
     else {
       host.counters.failed++;

@@ -15,7 +15,7 @@ import { RetryThrottle } from '../retry/throttle';
 import { createRetryBufferBudget, type RetryBufferBudget } from '../retry/retry-buffer';
 import { deadlineFromGrpc } from '../deadline/deadline';
 import { ResilientCall } from '../call/resilient-call';
-import type { CallHost, QueuedCall } from '../call/call-host';
+import type { CallHost, HostedCall } from '../call/call-host';
 import { ChannelCounters } from '../call/counters';
 import type { ChannelStats, SwitchyardEvents } from '../call/events';
 import type { ParentCall } from '../call/inheritance';
@@ -33,6 +33,13 @@ import '../resolver';
 import '../picker';
 
 const { connectivityState: State } = grpc;
+
+/**
+ * The method lookup before the first resolver result or error: `null` makes a call wait for the service
+ * config the resolver returns (gRPC: the config selector is set by the first resolution), instead of
+ * starting with the default.
+ */
+const PENDING_LOOKUP = (): null => null;
 
 const EMPTY_CONFIG: ServiceConfig = Object.freeze({
   loadBalancing: undefined,
@@ -69,11 +76,17 @@ export class InternalChannel implements CallHost {
 
   private readonly resolving: ResolvingPolicy;
   private readonly pool: SubchannelPool<ChannelSubchannel>;
+  private readonly newSubchannel: (address: Address) => ChannelSubchannel;
   private readonly watchers: ConnectivityWatchers;
-  private readonly queued = new Set<QueuedCall>();
+  /** Calls waiting for the next picker, or (before the first resolver result) for the service config. */
+  private readonly queued = new Set<HostedCall>();
+  /** Every started, unfinished call: `close()` ends those that wait. */
+  private readonly calls = new Set<HostedCall>();
   private readonly liveness = new Liveness();
   private healthCheckServiceName: string | undefined;
-  private lookup: (method: string) => MethodConfig | undefined;
+  /** `PENDING_LOOKUP` until the first resolver result (or error) selects the service config. */
+  private lookup: (method: string) => MethodConfig | undefined | null = PENDING_LOOKUP;
+  private readonly defaultConfig: ServiceConfig;
   private picker: Picker = QUEUE_PICKER;
   private state: ConnectivityState = State.IDLE;
   private idleTimer: TimerHandle | undefined;
@@ -106,7 +119,7 @@ export class InternalChannel implements CallHost {
     const warnings = parsedConfig?.warnings ?? [];
     // On the next tick, so listeners attached right after createChannel() hear them.
     if (warnings.length > 0) process.nextTick(() => this.reportConfigWarnings(warnings));
-    this.lookup = createMethodConfigLookup(defaultConfig);
+    this.defaultConfig = defaultConfig;
     this.throttle = makeThrottle(defaultConfig.retryThrottling, undefined);
     this.healthCheckServiceName = defaultConfig.healthCheckServiceName;
     const override = this.options.channelOptions['grpc.default_authority'];
@@ -115,9 +128,10 @@ export class InternalChannel implements CallHost {
     this.watchers = new ConnectivityWatchers(this.clock);
     this.channelzRef = { kind: 'channel', id: nextChannelId++, name: target };
     const { channelOptions, backoff } = this.options;
-    this.pool = new SubchannelPool((address) => new ChannelSubchannel({
+    this.newSubchannel = (address) => new ChannelSubchannel({
       address, transport, credentials, channelOptions, authority, clock: this.clock, random: this.random, backoff,
-    }));
+    });
+    this.pool = new SubchannelPool(this.newSubchannel);
     this.resolving = new ResolvingPolicy(parsed, factory, this.options, defaultConfig, hasDefault, {
       updateState: (state, picker, error) => {
         if (this.state === State.SHUTDOWN) return;
@@ -126,9 +140,13 @@ export class InternalChannel implements CallHost {
         this.drainQueue();
       },
       setServiceConfig: (config) => {
+        if (this.state === State.SHUTDOWN) return;
         this.throttle = makeThrottle(config.retryThrottling, this.throttle);
+        const first = this.lookup === PENDING_LOOKUP;
         this.lookup = createMethodConfigLookup(config);
         this.healthCheckServiceName = config.healthCheckServiceName;
+        // The calls that waited for the first resolution start now, with this config.
+        if (first) this.drainQueue();
       },
       reportError: (error) => this.emitError(error),
       reportConfigWarnings: (warnings) => this.reportConfigWarnings(warnings),
@@ -140,19 +158,28 @@ export class InternalChannel implements CallHost {
     });
   }
 
-  /** See `SwitchyardChannel.close`. */
+  /**
+   * See `SwitchyardChannel.close`. Safe anywhere, including inside an event listener or a policy's
+   * callback: the channel is marked shut down first, so nothing close() sets off (and nothing running
+   * when it was called) starts new work; every waiting call ends with UNAVAILABLE on the next tick.
+   */
   close(): void {
-    if (this.state === State.SHUTDOWN) return;
+    const previous = this.state;
+    if (previous === State.SHUTDOWN) return;
+    this.state = State.SHUTDOWN;
+    this.picker = QUEUE_PICKER;
+    // A call started from now on (created before close) picks CLOSED_PICK instead of waiting for config.
+    if (this.lookup === PENDING_LOOKUP) this.lookup = createMethodConfigLookup(this.defaultConfig);
     if (this.idleTimer !== undefined) this.clock.clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.resolving.close();
     this.pool.close();
-    this.setState(State.SHUTDOWN, undefined);
-    this.watchers.clear();
     this.liveness.close();
-    const queued = [...this.queued];
     this.queued.clear();
-    for (const call of queued) (call as ResilientCall).cancelWithStatus(grpc.status.UNAVAILABLE, 'Channel closed before call started');
+    for (const call of [...this.calls]) call.onChannelClosed();
+    this.watchers.notify(State.SHUTDOWN);
+    this.watchers.clear();
+    if (this.events.listenerCount('connectivity') > 0) this.events.emit('connectivity', { previous, state: State.SHUTDOWN, error: undefined });
   }
 
   getConnectivityState(tryToConnect: boolean): ConnectivityState {
@@ -190,29 +217,42 @@ export class InternalChannel implements CallHost {
 
   // ---- CallHost ---------------------------------------------------------------------------------
 
-  methodConfig(method: string): MethodConfig | undefined {
+  methodConfig(method: string): MethodConfig | undefined | null {
     return this.lookup(method);
   }
 
+  awaitConfig(call: HostedCall): void {
+    if (this.state === State.SHUTDOWN) {
+      call.onChannelClosed();
+      return;
+    }
+    // Parked before leaving IDLE: a resolver answering synchronously finds it.
+    this.queued.add(call);
+    this.exitIdle();
+  }
+
   pick(args: PickArgs): PickResult {
-    if (this.state === State.SHUTDOWN) return CLOSED_PICK;
     if (this.state === State.IDLE) this.exitIdle();
+    // Also after exitIdle(): its events may have run a listener that closed the channel.
+    if (this.state === State.SHUTDOWN) return CLOSED_PICK;
     return this.picker.pick(args);
   }
 
-  queue(call: QueuedCall): void {
+  queue(call: HostedCall): void {
     this.queued.add(call);
   }
 
-  unqueue(call: QueuedCall): void {
+  unqueue(call: HostedCall): void {
     this.queued.delete(call);
   }
 
-  onCallStart(): void {
+  onCallStart(call: HostedCall): void {
+    this.calls.add(call);
     this.liveness.hold();
   }
 
-  onCallEnd(): void {
+  onCallEnd(call: HostedCall): void {
+    this.calls.delete(call);
     this.liveness.release();
   }
 
@@ -234,6 +274,13 @@ export class InternalChannel implements CallHost {
   // ---- control path -----------------------------------------------------------------------------
 
   private acquireSubchannel(address: Address, policyName: string): Subchannel {
+    if (this.state === State.SHUTDOWN) {
+      // A policy still running when the channel closed (close() from a listener): a subchannel that
+      // never connects, so the policy needs no special case.
+      const closed = this.newSubchannel(address);
+      closed.shutdown();
+      return closed;
+    }
     const pooled = this.pool.acquire(address);
     const serviceName = this.healthCheckServiceName;
     // gRFC A17: health checking per policy instance on the shared connection; pick_first never checks.

@@ -13,7 +13,10 @@ import type { NormalizedOptions } from './normalize-options';
 export interface ResolvingPolicyHost {
   /** The root policy published a state and picker (`error` explains TRANSIENT_FAILURE). */
   updateState(state: ConnectivityState, picker: Picker, error: string | undefined): void;
-  /** The service config in use changed (a resolver's, or back to the default). */
+  /**
+   * The service config in use: called when the first resolver result or error selects it (calls
+   * started before then wait for this), and whenever it changes (a resolver's, or back to the default).
+   */
   setServiceConfig(config: ServiceConfig): void;
   /** A resolver failure or a rejected update: the last good state stays in use. */
   reportError(error: Error): void;
@@ -31,6 +34,8 @@ export interface ResolvingPolicyHost {
  * `resolving-load-balancer.ts` keeps it out of its channel:
  *
  * - the resolver starts at the first `exitIdle()` and is dropped (and recreated) by `enterIdle()`;
+ * - the first resolver result or error selects the service config (the resolver's, else the default):
+ *   calls started before that wait for it, so a DNS TXT config applies to the channel's first calls;
  * - each resolver update: shape check, service config selection (gRFC A21: an invalid config from the
  *   resolver is rejected whole and the last good one stays; with none and no default, the update acts
  *   as a failed resolution), the `maxEndpoints` bound, then the endpoints go to the policy the config
@@ -46,6 +51,8 @@ export class ResolvingPolicy {
   private started = false;
   private closed = false;
   private config: ServiceConfig;
+  /** The host has been told the config in use (the first result or error is in). */
+  private configSelected = false;
   /** A valid config is in use: the application's, or one a resolver sent (gRFC A21). */
   private hasGoodConfig: boolean;
   /** The last service config a resolver sent (as a comparable string), and why it was rejected. */
@@ -144,6 +151,8 @@ export class ResolvingPolicy {
       return;
     }
     const configError = this.applyServiceConfig(update);
+    // Every host call may run event listeners, and a listener may close the channel.
+    if (this.closed) return;
     if (configError !== undefined && !this.hasGoodConfig) {
       // gRFC A21: no valid config yet and no default from the application: act as if resolution failed.
       this.onResolverError(new Error(`invalid service config from the resolver: ${configError.message}`));
@@ -153,15 +162,24 @@ export class ResolvingPolicy {
     const max = this.options.maxEndpoints;
     if (endpoints.length > max) {
       this.host.reportError(new Error(`resolver returned ${endpoints.length} endpoints; using the first ${max} (options.maxEndpoints)`));
+      if (this.closed) return;
       endpoints = endpoints.slice(0, max);
     }
     this.endpoints = endpoints;
     this.host.reportResolution(() => endpoints.flatMap((e) => e.addresses.map(addressKey)));
+    if (this.closed) return;
     this.updatePolicy((policy) => policy.updateEndpoints(endpoints, this.config.loadBalancing?.config));
   }
 
   private onResolverError(error: Error): void {
     this.host.reportError(error);
+    if (this.closed) return;
+    if (!this.configSelected) {
+      // No config from the resolver: the calls that waited for it go on with the default.
+      this.configSelected = true;
+      this.host.setServiceConfig(this.config);
+      if (this.closed) return;
+    }
     const reason = `name resolution failed: ${error.message}`;
     if (this.endpoints === undefined) this.updatePolicy((policy) => policy.resolverError(reason));
   }
@@ -200,14 +218,21 @@ export class ResolvingPolicy {
     }
     if (rejected !== undefined) {
       if (!unchanged) this.host.reportError(rejected);
+      // gRFC A21: with a good config (the default or an earlier one) the update goes on with it.
+      if (this.hasGoodConfig) this.selectConfig(this.config);
       return rejected;
     }
     this.hasGoodConfig = true;
-    if (next !== this.config) {
-      this.config = next;
-      this.host.setServiceConfig(next);
-    }
+    this.selectConfig(next);
     return undefined;
+  }
+
+  /** Make `config` the one in use; tell the host if it changed or was never told. */
+  private selectConfig(config: ServiceConfig): void {
+    if (config === this.config && this.configSelected) return;
+    this.config = config;
+    this.configSelected = true;
+    this.host.setServiceConfig(config);
   }
 
   /**

@@ -51,6 +51,8 @@ export class Retrier<A> implements CallPolicy<A> {
     }
     this.retriesSinceReset = pushback >= 0 ? 0 : this.retriesSinceReset + 1;
     call.reportFailedAttempt(attempt, status);
+    // An `attempt` listener may have ended the call (e.g. closed the channel).
+    if (call.isSettled()) return;
     host.onBackoff(call.method, call.attemptsStarted() + 1, decision, pushback >= 0);
     this.timer = clock.setTimeout(() => {
       this.timer = undefined;

@@ -7,11 +7,12 @@ import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { Metadata, connectivityState, type StatusObject } from '@grpc/grpc-js';
 import { ResilientCall } from '../../src/call/resilient-call';
-import type { CallHost, QueuedCall } from '../../src/call/call-host';
+import type { CallHost, HostedCall } from '../../src/call/call-host';
 import type { StreamSubchannel } from '../../src/subchannel/types';
 import type { TransportStream } from '../../src/transport/types';
 import { systemClock } from '../../src/clock';
 import { ChannelCounters } from '../../src/call/counters';
+import type { ParentCall } from '../../src/call/inheritance';
 import type { AttemptEvent, BackoffEvent, CommitEvent, SwitchyardEvents, ThrottledEvent } from '../../src/call/events';
 import type { HedgingPolicy, MethodConfig, RetryPolicy } from '../../src/config/types';
 import type { ConnectivityState, PickArgs, PickResult } from '../../src/picker/types';
@@ -170,11 +171,12 @@ export class FakeHost implements CallHost {
   readonly events = new EventEmitter<SwitchyardEvents>();
   readonly retryBudget = createRetryBufferBudget(1024, 4096);
   throttle: RetryThrottle | undefined;
-  config: MethodConfig | undefined;
+  /** The method config every call gets; `null`: the first resolution is pending (calls wait in `queued`). */
+  config: MethodConfig | undefined | null;
   /** Every attempt call created, in order. */
   readonly calls: FakeStream[] = [];
   readonly subchannels: FakeSubchannel[];
-  readonly queued = new Set<QueuedCall>();
+  readonly queued = new Set<HostedCall>();
   readonly recorded: HostEvents = { attempts: [], backoffs: [], commits: [], throttled: [] };
   pickResult: ((call: PickArgs) => PickResult) | undefined;
   picks = 0;
@@ -188,8 +190,12 @@ export class FakeHost implements CallHost {
     this.events.on('throttled', (e) => this.recorded.throttled.push(e));
   }
 
-  methodConfig(): MethodConfig | undefined {
+  methodConfig(): MethodConfig | undefined | null {
     return this.config;
+  }
+
+  awaitConfig(call: HostedCall): void {
+    this.queued.add(call);
   }
 
   pick(call: PickArgs): PickResult {
@@ -202,11 +208,11 @@ export class FakeHost implements CallHost {
     return { type: 'complete', subchannel: chosen };
   }
 
-  queue(call: QueuedCall): void {
+  queue(call: HostedCall): void {
     this.queued.add(call);
   }
 
-  unqueue(call: QueuedCall): void {
+  unqueue(call: HostedCall): void {
     this.queued.delete(call);
   }
 
@@ -214,8 +220,14 @@ export class FakeHost implements CallHost {
     return `fake-target: ${details}`;
   }
 
-  onCallStart(): void {}
-  onCallEnd(): void {}
+  /** Calls started and not yet ended. */
+  readonly started = new Set<HostedCall>();
+  onCallStart(call: HostedCall): void {
+    this.started.add(call);
+  }
+  onCallEnd(call: HostedCall): void {
+    this.started.delete(call);
+  }
 
   onThrottled(method: string, kind: 'retry' | 'hedge'): void {
     this.counters.throttled++;
@@ -272,11 +284,13 @@ export interface StartOptions {
   metadata?: Metadata;
   /** Send one message and half-close, as a grpc-js unary call does. Default true. */
   unary?: boolean;
+  /** A grpc-js server call whose deadline and cancellation propagate (grpc-js `parent` option). */
+  parent?: ParentCall;
 }
 
 /** Create and start a call on `host`, as grpc-js's Client does for a unary call (start, send, half-close, read). */
 export function startCall(host: FakeHost, options: StartOptions = {}): { call: ResilientCall; listener: RecordingListener } {
-  const call = new ResilientCall(host, METHOD, options.deadline ?? Infinity, undefined, null, grpc.propagate.DEFAULTS, 1);
+  const call = new ResilientCall(host, METHOD, options.deadline ?? Infinity, undefined, options.parent ?? null, grpc.propagate.DEFAULTS, 1);
   const listener = new RecordingListener();
   call.start(options.metadata ?? new Metadata(), listener);
   if (options.unary ?? true) {

@@ -218,14 +218,29 @@ describe('cancellation', () => {
 });
 
 describe('deadline', () => {
-  it('ends an attempt in flight with DEADLINE_EXCEEDED and cancels it', async () => {
+  // Guards "an attempt cut off by the deadline ends DEADLINE_EXCEEDED": cancelling it as CANCELLED
+  // (as before) fails the cancel code, the `attempt` event and the pick's load-feedback assertions.
+  it('ends an attempt in flight with DEADLINE_EXCEEDED and cancels it with that code', async () => {
+    const feedback: number[] = [];
+    host.pickResult = () => ({ type: 'complete', subchannel: host.subchannels[0]!, onAttemptEnded: (code) => feedback.push(code) });
     const { listener } = startCall(host, { deadline: Date.now() + 500 });
     await clock.tickAsync(500);
     await flush();
     expect(listener.status.code).toBe(Status.DEADLINE_EXCEEDED);
-    expect(host.last().cancelled?.code).toBe(Status.CANCELLED);
+    expect(host.last().cancelled?.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(host.recorded.attempts.map((a) => a.code)).toEqual([Status.DEADLINE_EXCEEDED]);
+    expect(feedback).toEqual([Status.DEADLINE_EXCEEDED]);
     expect(host.counters.deadlineExceeded).toBe(1);
     expect(clock.countTimers()).toBe(0);
+  });
+
+  it('a cancelled call still cancels its attempt as CANCELLED', async () => {
+    const { call, listener } = startCall(host);
+    call.cancelWithStatus(Status.CANCELLED, 'by the application');
+    await flush();
+    expect(listener.status.code).toBe(Status.CANCELLED);
+    expect(host.last().cancelled?.code).toBe(Status.CANCELLED);
+    expect(host.counters.deadlineExceeded).toBe(0);
   });
 
   it('a deadline already past fails the call without any attempt', async () => {
@@ -247,5 +262,125 @@ describe('deadline', () => {
     expect(listener.statuses.map((s) => s.code)).toEqual([Status.OK]);
     expect(host.recorded.attempts).toHaveLength(3);
     expect(clock.countTimers()).toBe(0);
+  });
+});
+
+describe('a deadline propagated from the incoming call', () => {
+  /** A grpc-js server call as `parent` sees it: its deadline, and 'cancelled' when it ends early. */
+  function incomingCall(deadline: number) {
+    return Object.assign(new EventEmitter(), { getDeadline: () => deadline });
+  }
+
+  // Guards "a propagated deadline ends DEADLINE_EXCEEDED": treating the parent's 'cancelled' as a
+  // cancellation (as before) reports CANCELLED and leaves stats().deadlineExceeded at 0.
+  it('grpc-js parent: its cancellation at the deadline it passed on is DEADLINE_EXCEEDED, counted', async () => {
+    const parent = incomingCall(Date.now() + 200);
+    const { listener } = startCall(host, { parent: parent as never });
+    // grpc-js's server timer may fire a little before Date.now() reaches the deadline.
+    await clock.tickAsync(195);
+    parent.emit('cancelled');
+    await flush();
+    expect(listener.status.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(host.last().cancelled?.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(host.counters.deadlineExceeded).toBe(1);
+    expect(clock.countTimers()).toBe(0);
+  });
+
+  it('propagateDeadlines: the context cancelled by the incoming deadline is DEADLINE_EXCEEDED', async () => {
+    const incoming = incomingCall(Date.now() + 300);
+    let started!: ReturnType<typeof startCall>;
+    const handlers = propagateDeadlines({
+      Unary(_call: unknown, _callback: unknown) {
+        started = startCall(host);
+      },
+    });
+    (handlers.Unary as (call: unknown, callback: () => void) => void)(incoming, () => {});
+    await clock.tickAsync(300);
+    incoming.emit('cancelled');
+    await flush();
+    expect(started.listener.status.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(host.counters.deadlineExceeded).toBe(1);
+  });
+
+  it('a cancellation well before the deadline stays CANCELLED', async () => {
+    const parent = incomingCall(Date.now() + 10_000);
+    const { listener } = startCall(host, { parent: parent as never });
+    await clock.tickAsync(100);
+    parent.emit('cancelled');
+    await flush();
+    expect(listener.status).toMatchObject({ code: Status.CANCELLED, details: 'Cancelled by the parent call' });
+    expect(host.counters.deadlineExceeded).toBe(0);
+  });
+});
+
+describe('a call started before the first resolution', () => {
+  // Guards "calls wait for the first resolver result and its service config": a call that took the
+  // config at start (as before) picks at once and never retries, failing every assertion below.
+  it('waits without picking, then uses the method config the resolution brought', async () => {
+    host.config = null;
+    const { listener } = startCall(host);
+    expect(host.picks).toBe(0);
+    expect(host.queued.size).toBe(1);
+    host.config = { retryPolicy: retryPolicy({ maxAttempts: 2 }) };
+    host.publishPicker();
+    expect(host.calls).toHaveLength(1);
+    // The request sent while waiting went out with the first attempt.
+    expect(host.last().writes.map((w) => w.message.toString())).toEqual(['request']);
+    host.last().end(Status.UNAVAILABLE);
+    await clock.tickAsync(200);
+    expect(host.calls).toHaveLength(2);
+    host.last().end(Status.OK);
+    await flush();
+    expect(listener.status.code).toBe(Status.OK);
+  });
+
+  it('applies the method timeout from its own start, and its deadline while it waits', async () => {
+    host.config = null;
+    const early = startCall(host, { deadline: Date.now() + 400 });
+    const timedOut = startCall(host);
+    await clock.tickAsync(300);
+    host.config = { timeoutMs: 500 };
+    host.publishPicker();
+    await clock.tickAsync(100);
+    await flush();
+    expect(early.listener.status.code).toBe(Status.DEADLINE_EXCEEDED); // its own deadline, earlier
+    expect(timedOut.listener.statuses).toHaveLength(0);
+    await clock.tickAsync(100);
+    await flush();
+    expect(timedOut.listener.status.code).toBe(Status.DEADLINE_EXCEEDED); // 500 ms after its start
+    host.config = null;
+    const waiting = startCall(host, { deadline: Date.now() + 100 });
+    await clock.tickAsync(100);
+    await flush();
+    expect(waiting.listener.status.code).toBe(Status.DEADLINE_EXCEEDED);
+    expect(host.queued.size).toBe(0);
+    expect(host.picks).toBe(2);
+    expect(clock.countTimers()).toBe(0);
+  });
+});
+
+describe('write callbacks', () => {
+  // Guards "write callbacks always complete": a write after the end (dropped before) or one queued on an
+  // attempt that is cancelled would never call back, and a grpc-js writer stalls before 'finish'.
+  it('complete after the call ended, and for writes queued on a cancelled attempt', async () => {
+    const { call } = startCall(host, { unary: false });
+    host.last().respondHeaders(); // committed: later writes go to this attempt with their callbacks
+    host.last().autoCompleteWrites = false;
+    const done: number[] = [];
+    for (let i = 0; i < 3; i++) call.sendMessageWithContext({ callback: () => done.push(i) }, Buffer.from(`m${i}`));
+    call.cancelWithStatus(Status.CANCELLED, 'stop');
+    call.sendMessageWithContext({ callback: () => done.push(3) }, Buffer.from('late'));
+    await flush();
+    expect(done.sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  it('complete for a message too large for the method config', async () => {
+    host.config = { maxRequestMessageBytes: 2 };
+    const { call, listener } = startCall(host, { unary: false });
+    let called = false;
+    call.sendMessageWithContext({ callback: () => (called = true) }, Buffer.from('too large'));
+    await flush();
+    expect(called).toBe(true);
+    expect(listener.status.code).toBe(Status.RESOURCE_EXHAUSTED);
   });
 });
