@@ -1,7 +1,8 @@
 /**
  * gRFC A2 end to end: a switchyard channel whose service config comes from a DNS TXT record at
  * `_grpc_config.<host>` served by a real DNS server (dnsmasq), re-read at every re-resolution.
- * The config picks the load-balancing policy and a gRFC A6 retry policy; an invalid record leaves the
+ * The config picks the load-balancing policy and a gRFC A6 retry policy — from the channel's first call
+ * on, which waits for the first resolution; an invalid record leaves the
  * last good config in force (gRFC A21) and is reported as an `error` event — and, on a channel with no
  * good config at all (no `serviceConfig` option), fails its calls as A21 requires; with
  * `serviceConfigLookup: false` the TXT record is ignored.
@@ -155,6 +156,17 @@ describe.skipIf(!checkDnsServerAvailable())('channel with a service config from 
     await waitFor(() => configErrors().slice(before).some((e) => /maxAttempts/.test(e.path)), 'an error event for the invalid config', 20_000);
     await sleep(1_200);
     await expectRetried(c);
+  });
+
+  // Guards "calls wait for the first resolution and its service config": a call made the moment the
+  // channel is created used the channel's default (no retry policy) before, and failed UNAVAILABLE.
+  it('applies the TXT retry policy to the very first call of a new channel', async () => {
+    await setTxt([{ serviceConfig: withRetries }]);
+    const { channel: ch, client: c } = open();
+    expect(ch.getConnectivityState(false)).toBe(grpc.connectivityState.IDLE);
+    const reply = await unary(c, FAIL_ONCE, { timeoutMs: 10_000 });
+    expect(reply.attempt).toBe(1); // the server saw grpc-previous-rpc-attempts: 1
+    expect(ch.stats()).toMatchObject({ calls: 1, succeeded: 1, retries: 1 });
   });
 
   it('falls back to the channel option when the TXT record goes away', async () => {
