@@ -5,9 +5,12 @@ import type { RetryThrottlingConfig } from '../config/types';
  * that disables retries **and** hedges while the recent failure ratio is too high.
  *
  * - Starts full at `maxTokens`; stays within [0, `maxTokens`].
+ * - Every RPC of the channel counts, "regardless of service or method invoked" (A6): calls of methods
+ *   without a retry or hedging policy too.
  * - {@link recordFailure}: −1 token, for an attempt that failed with a retryable (retry policy) or non-fatal
- *   (hedging policy) status code, or that carried a "do not retry" pushback. Other failures (e.g.
- *   INVALID_ARGUMENT) are not counted: A6 does not want malformed requests to look like server trouble.
+ *   (hedging policy) status code, or that carried a "do not retry" pushback (the only failure a call
+ *   without a policy can count). Other failures (e.g. INVALID_ARGUMENT) are not counted: A6 does not
+ *   want malformed requests to look like server trouble.
  * - {@link recordSuccess}: +`tokenRatio` tokens, for every OK attempt.
  * - {@link allows}: a retry or a hedge (never the first attempt) may be sent only while
  *   `tokens > maxTokens / 2`. A throttled retry fails at once, it does not wait for tokens.

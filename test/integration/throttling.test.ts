@@ -77,6 +77,21 @@ describe('retry throttling', () => {
     expect(r.stats().tokens).toBe(10);
   });
 
+  // gRFC A6: "Every outgoing RPC (regardless of service or method invoked)" moves the bucket. Counting
+  // only calls with a policy (as before) leaves the tokens at 10 throughout and fails every check below.
+  it('counts calls of methods without a policy: successes refill, a "do not retry" pushback costs a token', async () => {
+    r = rig([server.address], { serviceConfig: echoConfig({ retryPolicy: retryPolicyJson() }, THROTTLING, 'ServerStream') });
+    const rg = r;
+    // Unary has no retry policy, so no code is retryable for it: a plain failure costs nothing ...
+    expect((await unaryOutcome(rg.client, { fail_code: Status.UNAVAILABLE })).status.code).toBe(Status.UNAVAILABLE);
+    expect(rg.stats().tokens).toBe(10);
+    // ... but the server's "do not retry" pushback does (A6; grpc-go counts it the same way).
+    for (let i = 0; i < 3; i++) await unaryOutcome(rg.client, { fail_code: Status.UNAVAILABLE, pushback_ms: '-1' });
+    expect(rg.stats().tokens).toBe(7);
+    for (let i = 0; i < 10; i++) await unary(rg.client, { message: 'ok' });
+    expect(rg.stats().tokens).toBe(8);
+  });
+
   it('throttles hedges too', async () => {
     r = rig([server.address], {
       serviceConfig: echoConfig({ hedgingPolicy: { maxAttempts: 3, hedgingDelay: '0s', nonFatalStatusCodes: ['UNAVAILABLE'] } }, THROTTLING),

@@ -134,6 +134,28 @@ describe('transparent retries (progress marked by grpc-js)', () => {
   });
 });
 
+describe('retry throttling of a call without a policy (gRFC A6: every RPC counts)', () => {
+  // Breaking it (only calls with a policy touch the bucket, as before) leaves the tokens at 5.
+  it('a success refills the bucket, a "do not retry" pushback costs a token, other failures nothing', async () => {
+    host.throttle = throttle(10, 0.5);
+    for (let i = 0; i < 5; i++) host.throttle.recordFailure();
+    startCall(host);
+    host.last().end(Status.OK);
+    expect(host.throttle.tokens).toBe(5.5);
+    startCall(host);
+    host.last().end(Status.UNAVAILABLE);
+    expect(host.throttle.tokens).toBe(5.5);
+    startCall(host);
+    host.last().end(Status.UNAVAILABLE, '', { 'grpc-retry-pushback-ms': '-1' });
+    expect(host.throttle.tokens).toBe(4.5);
+    // Committed by its headers first: counted all the same.
+    startCall(host);
+    host.last().respondHeaders();
+    host.last().end(Status.OK);
+    expect(host.throttle.tokens).toBe(5);
+  });
+});
+
 describe('cancellation', () => {
   it('while waiting for a pick: unqueued, CANCELLED on the next tick, no timer left', async () => {
     host.pickResult = () => ({ type: 'queue' });
