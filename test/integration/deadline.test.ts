@@ -36,6 +36,9 @@ describe('method config timeout', () => {
     expect(elapsed).toBeGreaterThanOrEqual(450);
     expect(elapsed).toBeLessThan(5_000);
     expect(r.stats()).toMatchObject({ deadlineExceeded: 1, failed: 1 });
+    // The attempt the deadline cut off ends DEADLINE_EXCEEDED too (it was reported CANCELLED before).
+    await r.settled();
+    expect(r.events.attempts).toEqual([expect.objectContaining({ code: Status.DEADLINE_EXCEEDED, committed: false })]);
   });
 
   it('ends a hung server stream too', async () => {
@@ -106,6 +109,9 @@ describe('one deadline for every attempt (gRFC A6)', () => {
 describe('propagateDeadlines through a switchyard channel', () => {
   let front: grpc.Server;
   let frontClient: EchoClient;
+  /** A front server passing its incoming call as grpc-js's `parent` option instead. */
+  let parentFront: grpc.Server;
+  let parentFrontClient: EchoClient;
   let backRig: Rig;
 
   beforeAll(async () => {
@@ -125,11 +131,23 @@ describe('propagateDeadlines through a switchyard channel', () => {
       front.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
     );
     frontClient = makeEchoClient(`127.0.0.1:${port}`, insecure);
+    parentFront = new grpc.Server();
+    parentFront.addService(echoServiceDefinition, {
+      Unary(call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, callback: grpc.sendUnaryData<EchoReply>) {
+        unary(backClient, call.request, { callOptions: { parent: call } }).then((reply) => callback(null, reply), (error: grpc.ServiceError) => callback(error));
+      },
+    });
+    const parentPort = await new Promise<number>((resolve, reject) =>
+      parentFront.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    parentFrontClient = makeEchoClient(`127.0.0.1:${parentPort}`, insecure);
   });
   afterAll(() => {
     frontClient.close();
+    parentFrontClient.close();
     backRig.close();
     front.forceShutdown();
+    parentFront.forceShutdown();
   });
 
   it('B sees what is left of the deadline the client gave A', async () => {
@@ -150,4 +168,19 @@ describe('propagateDeadlines through a switchyard channel', () => {
     await waitFor(() => backRig.stats().failed === 1, "A's call to B to end");
     expect(backRig.events.attempts.at(-1)).toMatchObject({ code: Status.CANCELLED });
   });
+
+  // Guards "a propagated deadline ends DEADLINE_EXCEEDED": before, the incoming call's own deadline
+  // timer usually cancelled A's call to B first, which then ended CANCELLED and was not counted in
+  // stats().deadlineExceeded.
+  for (const [how, client] of [['propagateDeadlines', () => frontClient], ['the grpc-js parent option', () => parentFrontClient]] as const) {
+    it(`the deadline the client gave A ends A's call to B as DEADLINE_EXCEEDED (${how})`, async () => {
+      backRig.clearEvents();
+      const outcome = await unaryOutcome(client(), { hang: true }, { timeoutMs: 400 });
+      expect(outcome.status.code).toBe(Status.DEADLINE_EXCEEDED);
+      await waitFor(() => backRig.stats().failed === 1, "A's call to B to end");
+      expect(backRig.stats()).toMatchObject({ deadlineExceeded: 1 });
+      await backRig.settled();
+      expect(backRig.events.attempts).toEqual([expect.objectContaining({ code: Status.DEADLINE_EXCEEDED })]);
+    });
+  }
 });
