@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { AttemptEndedHook } from '../picker/types';
 import type { StreamSubchannel } from '../subchannel/types';
 import type { TransportStream } from '../transport/types';

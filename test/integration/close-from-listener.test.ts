@@ -207,7 +207,7 @@ describe('a closed channel', () => {
     opened.channel.close();
     expect(() => opened.channel.close()).not.toThrow();
     expect(states).toEqual([grpc.connectivityState.SHUTDOWN]);
-    expect(() => opened.client.Unary({ message: 'x' }, () => {})).toThrow('Channel has been shut down');
+    expect(() => opened.client.Unary({ message: 'x' }, new grpc.Metadata(), {}, () => {})).toThrow('Channel has been shut down');
     const status = await new Promise<grpc.StatusObject>((resolve) =>
       created.start(new grpc.Metadata(), { onReceiveMetadata() {}, onReceiveMessage() {}, onReceiveStatus: resolve }));
     expect(status).toMatchObject(CLOSED);
