@@ -38,8 +38,10 @@ export class SwitchyardChannel implements grpc.ChannelInterface {
   }
 
   /**
-   * Close every connection, timer and resolver this channel owns. Calls waiting for a pick end with
-   * UNAVAILABLE; calls in flight finish on their connections. Idempotent.
+   * Close every connection, timer and resolver this channel owns. Calls still waiting (for the first
+   * resolution, a pick, a wait-for-ready connection or a retry backoff) end at once with UNAVAILABLE
+   * `Channel closed`; calls in flight finish on their connections, and are no longer retried or hedged.
+   * Safe from anywhere, including inside an `events` listener. Idempotent; never throws.
    */
   close(): void {
     this.#channel.close();
