@@ -278,6 +278,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
    * started before the first resolver result, the service config is now known: start.
    */
   onPickerChanged(): void {
+    // A drain may reach a call that ended meanwhile (a listener closed the channel during it).
+    if (this.done) return;
     if (this.config === null) {
       this.onConfigSelected();
       return;

@@ -239,7 +239,9 @@ export class InternalChannel implements CallHost {
   }
 
   queue(call: HostedCall): void {
-    this.queued.add(call);
+    // Nothing drains the queue of a closed channel: the call ends instead.
+    if (this.state === State.SHUTDOWN) call.onChannelClosed();
+    else this.queued.add(call);
   }
 
   unqueue(call: HostedCall): void {
