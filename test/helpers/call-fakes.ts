@@ -220,14 +220,8 @@ export class FakeHost implements CallHost {
     return `fake-target: ${details}`;
   }
 
-  /** Calls started and not yet ended. */
-  readonly started = new Set<HostedCall>();
-  onCallStart(call: HostedCall): void {
-    this.started.add(call);
-  }
-  onCallEnd(call: HostedCall): void {
-    this.started.delete(call);
-  }
+  onCallStart(): void {}
+  onCallEnd(): void {}
 
   onThrottled(method: string, kind: 'retry' | 'hedge'): void {
     this.counters.throttled++;
