@@ -20,6 +20,25 @@ export function inheritedDeadline(deadline: number, parent: ParentCall, flags: n
   return result;
 }
 
+/**
+ * How long before an inherited deadline a cancellation of the incoming call counts as that deadline
+ * expiring, in ms: a Node.js timer can fire before `Date.now()` reaches its due time, by as long as the
+ * event-loop turn that armed it had already run.
+ */
+const DEADLINE_SLACK_MS = 20;
+
+/**
+ * Whether a cancellation of the grpc-js `parent` call or the `propagateDeadlines` context, arriving at
+ * `now`, is the deadline the outgoing call inherited from it expiring: the incoming call is cancelled
+ * when its deadline passes, and then the outgoing call ends DEADLINE_EXCEEDED, as its own timer would
+ * have ended it (grpc-go's context reports DeadlineExceeded the same way). Any earlier cancellation is
+ * a real one (CANCELLED).
+ * @param now clock ms; `deadline` the outgoing call's effective deadline, absolute ms (`Infinity` for none).
+ */
+export function cancelledAtDeadline(now: number, deadline: number): boolean {
+  return now >= deadline - DEADLINE_SLACK_MS;
+}
+
 /** Status details of a call cancelled because the `propagateDeadlines` / `runWithDeadline` context was. */
 export const CONTEXT_CANCELLED_DETAILS = 'Cancelled by the incoming call';
 

@@ -14,7 +14,7 @@ import { failedStream } from '../transport/failed-stream';
 import type { AttemptStatus, TransportStream } from '../transport/types';
 import { Attempt, type AttemptOwner } from './attempt';
 import type { CallHost, HostedCall } from './call-host';
-import { CONTEXT_CANCELLED_DETAILS, inheritedDeadline, subscribeParentCancellation, type ParentCall } from './inheritance';
+import { cancelledAtDeadline, CONTEXT_CANCELLED_DETAILS, inheritedDeadline, subscribeParentCancellation, type ParentCall } from './inheritance';
 import type { AttemptKind, CommitReason } from './events';
 
 const { status: Status, connectivityState: State } = grpc;
@@ -22,12 +22,6 @@ const { status: Status, connectivityState: State } = grpc;
 /** A call without a retry or hedging policy has no retryable or non-fatal codes (gRFC A6 throttling). */
 const NO_CODES: ReadonlySet<grpc.status> = new Set();
 
-/**
- * How long before an inherited deadline a cancellation of the incoming call counts as that deadline
- * expiring, in ms: a Node.js timer can fire before `Date.now()` reaches its due time, by as long as the
- * event-loop turn that armed it had already run.
- */
-const DEADLINE_SLACK_MS = 20;
 type MessageContext = Parameters<TransportStream['sendMessageWithContext']>[0];
 type Listener = Parameters<TransportStream['start']>[1];
 
@@ -526,16 +520,10 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.finishLocally(Status.DEADLINE_EXCEEDED, `Deadline exceeded after ${elapsed} ms (${this.attemptCount} attempt(s))`);
   }
 
-  /**
-   * The grpc-js `parent` call or the `propagateDeadlines` context was cancelled. When that happens at
-   * the deadline this call inherited from it, the cause is the deadline: the call ends
-   * DEADLINE_EXCEEDED, as its own timer would have ended it (grpc-go's context reports
-   * DeadlineExceeded the same way). {@link DEADLINE_SLACK_MS} covers the incoming call's timer firing
-   * before this clock reaches the deadline. Any earlier cancellation stays CANCELLED.
-   */
+  /** The grpc-js `parent` call or the `propagateDeadlines` context was cancelled (see {@link cancelledAtDeadline}). */
   private onInheritedCancel(details: string): void {
     const now = this.host.clock.now();
-    if (now >= this.deadline - DEADLINE_SLACK_MS) {
+    if (cancelledAtDeadline(now, this.deadline)) {
       this.finishLocally(Status.DEADLINE_EXCEEDED, `Deadline exceeded after ${now - this.startedAt} ms (propagated from the incoming call)`);
     } else {
       this.finishLocally(Status.CANCELLED, details);
