@@ -33,7 +33,7 @@ for (const types of ['dist/index.d.ts', 'dist/index.d.mts']) {
 // 2. the channel's declaration file: public members only
 const PUBLIC_MEMBERS = [
   'constructor', 'events', 'close', 'getTarget', 'getConnectivityState', 'watchConnectivityState', 'getChannelzRef',
-  'createCall', 'stats',
+  'createCall', 'stats', 'snapshot',
 ];
 const declaration = readFileSync(path.join(root, 'dist/channel/channel.d.ts'), 'utf8');
 const classBody = /export declare class SwitchyardChannel[^{]*\{([\s\S]*?)\n\}/.exec(declaration)?.[1];

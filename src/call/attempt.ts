@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { AttemptEndedHook } from '../picker/types';
 import type { StreamSubchannel } from '../subchannel/types';
 import type { TransportStream } from '../transport/types';
+import type { AttemptTrace } from '../telemetry/observer';
+import type { SubchannelCallCounts } from '../telemetry/subchannels';
 import type { AttemptKind } from './events';
 
 type WriteCallback = NonNullable<Parameters<TransportStream['sendMessageWithContext']>[0]['callback']>;
@@ -37,6 +39,11 @@ export class Attempt {
   private writeCallback: WriteCallback | undefined;
   private queue: Outgoing[] | undefined;
   private halfClosePending = false;
+  // ---- telemetry (src/telemetry), set by the call right after construction when the channel records it
+  /** This attempt's metrics/span/log record. */
+  trace: AttemptTrace | undefined = undefined;
+  /** The subchannel's call counters (`channel.snapshot()`); counted as started by the call. */
+  counts: SubchannelCallCounts | undefined = undefined;
 
   constructor(
     private readonly owner: AttemptOwner,
@@ -75,8 +82,12 @@ export class Attempt {
    * without switchyard tracking them.
    */
   sendCommitted(message: Buffer, flags: number | undefined, callback: WriteCallback | undefined): void {
-    if (this.writing) this.send(message, flags, callback);
-    else this.call.sendMessageWithContext({ flags, callback }, message);
+    if (this.writing) {
+      this.send(message, flags, callback);
+      return;
+    }
+    this.trace?.sent(message.length);
+    this.call.sendMessageWithContext({ flags, callback }, message);
   }
 
   /** Half-close after every message sent so far. */
@@ -95,6 +106,7 @@ export class Attempt {
   private write(message: Buffer, flags: number | undefined, callback: WriteCallback | undefined): void {
     this.writing = true;
     this.writeCallback = callback;
+    this.trace?.sent(message.length);
     this.call.sendMessageWithContext({ flags, callback: this.onWritten }, message);
   }
 
@@ -118,10 +130,18 @@ export class Attempt {
 
   onReceiveMessage(message: Buffer): void {
     this.reading = false;
+    this.trace?.received(message.length);
     this.owner.onAttemptMessage(this, message);
   }
 
   onReceiveStatus(status: grpc.StatusObject): void {
+    this.trace?.end(status.code, status.details);
+    const counts = this.counts;
+    if (counts !== undefined) {
+      counts.inFlight--;
+      if (status.code === grpc.status.OK) counts.succeeded++;
+      else counts.failed++;
+    }
     this.owner.onAttemptStatus(this, status);
   }
 }

@@ -11,6 +11,7 @@ import { deadlineFromGrpc } from '../deadline/deadline';
 import type { StreamSubchannel } from '../subchannel/types';
 import { failedStream } from '../transport/failed-stream';
 import type { AttemptStatus, TransportStream } from '../transport/types';
+import type { CallTrace } from '../telemetry/observer';
 import { Attempt, type AttemptOwner } from './attempt';
 import type { CallHost, QueuedCall } from './call-host';
 import { CONTEXT_CANCELLED_DETAILS, inheritedDeadline, subscribeParentCancellation, type ParentCall } from './inheritance';
@@ -82,6 +83,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   private context: CallContext | undefined;
   private onContextCancel: (() => void) | undefined;
   private done = false;
+  /** Telemetry of this call (src/telemetry), when the channel records any. */
+  private trace: CallTrace | undefined;
 
   /**
    * @param deadline the caller's deadline: absolute (`Date` or ms since the epoch; `Infinity` for none).
@@ -110,6 +113,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.startedAt = clock.now();
     host.counters.calls++;
     host.onCallStart();
+    const observer = host.callObserver;
+    if (observer !== undefined) this.trace = observer.startCall(this.method);
     const config = host.methodConfig(this.method);
     this.config = config;
     if (config !== undefined) {
@@ -278,6 +283,20 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       metadata = metadata.clone();
       metadata.set('grpc-previous-rpc-attempts', String(number - 1));
     }
+    // Telemetry (src/telemetry): per-attempt record (it may send a copy of the metadata carrying the
+    // trace context, gRFC A72) and the subchannel's call counters.
+    const trace = this.trace;
+    if (trace !== undefined) {
+      const attemptTrace = trace.startAttempt(kind, number - 1, attempt.endpoint, metadata, metadata !== this.metadata);
+      attempt.trace = attemptTrace;
+      metadata = attemptTrace.metadata;
+    }
+    const counts = subchannel === undefined ? undefined : host.subchannelCalls?.(subchannel.key);
+    if (counts !== undefined) {
+      counts.started++;
+      counts.inFlight++;
+      attempt.counts = counts;
+    }
     call.start(metadata, attempt);
     const buffer = this.buffer;
     if (buffer !== undefined) for (const item of buffer) attempt.send(item.message, item.flags, item.callback);
@@ -391,6 +410,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       this.host.unqueue(this);
     }
     this.cancelLiveExcept(attempt, 'Another attempt committed');
+    this.trace?.commit(attempt.number, attempt.endpoint, reason);
     const events = this.host.events;
     if (events.listenerCount('commit') > 0) {
       events.emit('commit', { method: this.method, attempt: attempt.number, endpoint: attempt.endpoint, reason });
@@ -452,6 +472,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       this.onContextCancel = undefined;
     }
     host.onCallEnd();
+    this.trace?.end(status.code, status.details);
     if (status.code === Status.OK) host.counters.succeeded++;
     else {
       host.counters.failed++;

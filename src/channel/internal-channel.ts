@@ -24,6 +24,12 @@ import { ChannelSubchannel } from '../subchannel/subchannel';
 import { HealthCheckedSubchannel } from '../subchannel/health-check';
 import type { Transport, TransportStream } from '../transport/types';
 import { grpcJsTransport } from '../transport/grpc-js/transport';
+import { ChannelTelemetry } from '../telemetry/channel-telemetry';
+import type { CallObserver } from '../telemetry/observer';
+import type { ChannelSnapshot } from '../telemetry/snapshot';
+import type { SubchannelCallCounts } from '../telemetry/subchannels';
+import { STATE_NAMES } from '../telemetry/subchannels';
+import { serviceConfigToJson } from '../config/service-config-json';
 import { ConnectivityWatchers } from './connectivity-watchers';
 import { normalizeOptions, type NormalizedOptions } from './normalize-options';
 import type { SwitchyardChannelOptions } from './options';
@@ -66,12 +72,15 @@ export class InternalChannel implements CallHost {
   throttle: RetryThrottle | undefined;
   readonly target: string;
   readonly channelzRef: { kind: 'channel'; id: number; name: string };
+  /** CallHost: `undefined` unless the channel records per-call telemetry. */
+  readonly callObserver: CallObserver | undefined;
 
   private readonly resolving: ResolvingPolicy;
   private readonly pool: SubchannelPool<ChannelSubchannel>;
   private readonly watchers: ConnectivityWatchers;
   private readonly queued = new Set<QueuedCall>();
   private readonly liveness = new Liveness();
+  private readonly telemetry: ChannelTelemetry;
   private healthCheckServiceName: string | undefined;
   private lookup: (method: string) => MethodConfig | undefined;
   private picker: Picker = QUEUE_PICKER;
@@ -114,10 +123,21 @@ export class InternalChannel implements CallHost {
     this.retryBudget = createRetryBufferBudget(this.options.perCallRetryBufferBytes, this.options.perChannelRetryBufferBytes);
     this.watchers = new ConnectivityWatchers(this.clock);
     this.channelzRef = { kind: 'channel', id: nextChannelId++, name: target };
+    // Telemetry (src/telemetry): metrics, spans, debug log, snapshot data; parts that record nothing are undefined.
+    const telemetry = new ChannelTelemetry({
+      channelId: this.channelzRef.id, target, meterProvider: this.options.meterProvider, tracerProvider: this.options.tracerProvider,
+      events: this.events, tokens: () => this.throttle?.tokens, now: () => this.clock.now(),
+    });
+    this.telemetry = telemetry;
+    this.callObserver = telemetry.calls;
     const { channelOptions, backoff } = this.options;
-    this.pool = new SubchannelPool((address) => new ChannelSubchannel({
-      address, transport, credentials, channelOptions, authority, clock: this.clock, random: this.random, backoff,
-    }));
+    this.pool = new SubchannelPool((address) => {
+      const subchannel = new ChannelSubchannel({
+        address, transport, credentials, channelOptions, authority, clock: this.clock, random: this.random, backoff,
+      });
+      telemetry.subchannels.add(subchannel);
+      return subchannel;
+    });
     this.resolving = new ResolvingPolicy(parsed, factory, this.options, defaultConfig, hasDefault, {
       updateState: (state, picker, error) => {
         if (this.state === State.SHUTDOWN) return;
@@ -137,6 +157,7 @@ export class InternalChannel implements CallHost {
       },
       acquireSubchannel: (address, policyName) => this.acquireSubchannel(address, policyName),
       releaseSubchannel: (subchannel) => this.releaseSubchannel(subchannel),
+      lbMetrics: telemetry.lbMetrics,
     });
   }
 
@@ -188,6 +209,24 @@ export class InternalChannel implements CallHost {
     return this.counters.snapshot(this.throttle);
   }
 
+  /** See `SwitchyardChannel.snapshot`. O(endpoints + subchannels). */
+  snapshot(): ChannelSnapshot {
+    const config = this.resolving.serviceConfig;
+    const { calls, succeeded, failed, attempts, retries, hedges, transparentRetries, throttled, deadlineExceeded } = this.counters;
+    const throttle = this.throttle;
+    return {
+      id: this.channelzRef.id,
+      target: this.target,
+      state: STATE_NAMES[this.state] ?? String(this.state),
+      resolution: this.resolving.resolution(),
+      serviceConfig: serviceConfigToJson(config),
+      policy: { name: config.loadBalancing?.factory.name ?? 'pick_first', config: config.loadBalancing?.config ?? {} },
+      subchannels: this.telemetry.subchannels.snapshot(),
+      calls: { started: calls, succeeded, failed, attempts, retries, hedges, transparentRetries, throttled, deadlineExceeded },
+      throttle: throttle === undefined ? undefined : { tokens: throttle.tokens, maxTokens: throttle.maxTokens, tokenRatio: throttle.tokenRatio },
+    };
+  }
+
   // ---- CallHost ---------------------------------------------------------------------------------
 
   methodConfig(method: string): MethodConfig | undefined {
@@ -218,6 +257,10 @@ export class InternalChannel implements CallHost {
 
   failureReason(details: string): string {
     return `${this.target}: ${details}`;
+  }
+
+  subchannelCalls(key: string): SubchannelCallCounts | undefined {
+    return this.telemetry.subchannels.counts(key);
   }
 
   onThrottled(method: string, kind: 'retry' | 'hedge'): void {
