@@ -18,6 +18,7 @@ type ChannelzRef = ReturnType<grpc.ChannelInterface['getChannelzRef']>;
  *
  * This class is a facade: the work happens in an internal channel that is not part of the API.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed as grpc.Channel too: see the interface below
 export class SwitchyardChannel implements grpc.ChannelInterface {
   readonly #channel: InternalChannel;
 

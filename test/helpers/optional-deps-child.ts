@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const channel = createChannel(target, insecure);
   const client = makeEchoClient(target, insecure, { channelOverride: channel });
   const reply = await new Promise<string>((resolve, reject) => {
-    client.Unary({ message: 'hi' }, (error, r) => (error ? reject(error) : resolve(r!.message)));
+    client.Unary({ message: 'hi' }, new grpc.Metadata(), {}, (error, r) => (error ? reject(error) : resolve(r!.message)));
   });
   channel.close();
   await server.stop();
