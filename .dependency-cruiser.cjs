@@ -1,5 +1,6 @@
 // Layer rules (docs/architecture.md): imports run down `channel → call → subchannel → transport`; the
-// shared modules below them never import a layer; no cycles. `npm run lint:deps`; run in CI.
+// shared modules below them (telemetry among them) never import a layer; no cycles; the command line
+// (src/cli) may import anything and nothing imports it. `npm run lint:deps`; run in CI.
 const LAYERS = '^src/(channel|call|subchannel|transport)/';
 const SHARED = '^src/(picker|config|retry|deadline|resolver|json|telemetry)/|^src/(backoff|clock|errors)\\.ts$';
 
@@ -18,6 +19,7 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(json/|errors\\.ts|clock\\.ts)' },
     },
     { name: 'only-the-entry-imports-the-entry', severity: 'error', from: { path: '^src/' }, to: { path: '^src/index\\.ts$' } },
+    { name: 'nothing-imports-the-cli', severity: 'error', from: { path: '^src/', pathNot: '^src/cli/' }, to: { path: '^src/cli/' } },
     { name: 'src-never-imports-tests', severity: 'error', from: { path: '^src/' }, to: { path: '^(test|bench|examples)/' } },
   ],
   options: {

@@ -1,14 +1,13 @@
 /**
  * A nice-grpc client on a switchyard channel (`npx tsx examples/nice-grpc-client.ts`).
  *
- * switchyard's channel implements grpc-js's `ChannelInterface` (what `ClientOptions.channelOverride`
- * takes), not its `Channel` class. nice-grpc builds a grpc-js `Client` with the channel as
- * `channelOverride`, so it works unchanged; only its parameter is typed as the `Channel` class, hence the
- * one cast below. Calls get switchyard's load balancing and the service config's retry policy; a
+ * nice-grpc's `createClient` takes a grpc-js `Channel`; a `SwitchyardChannel` is typed as one (it
+ * implements grpc-js's `ChannelInterface`, and nice-grpc hands it to grpc-js as `channelOverride`), so
+ * no cast is needed. Calls get switchyard's load balancing and the service config's retry policy; a
  * nice-grpc `signal` cancels the call, retries and backoff included.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createClient, type Channel } from 'nice-grpc';
+import { createClient } from 'nice-grpc';
 import { createChannel, type SwitchyardChannel } from 'switchyard';
 import { ECHO_SERVICE_NAME, echoServiceDefinition, type EchoReply, type EchoRequest } from './backend/echo-proto';
 
@@ -34,8 +33,7 @@ export function createNiceEchoClient(target: string): { client: NiceEchoClient; 
       }],
     },
   });
-  // nice-grpc only passes the channel on as grpc-js's `channelOverride` (a ChannelInterface).
-  const client = createClient(echoServiceDefinition, channel as unknown as Channel) as unknown as NiceEchoClient;
+  const client = createClient(echoServiceDefinition, channel) as unknown as NiceEchoClient;
   return { client, channel };
 }
 

@@ -5,8 +5,9 @@
 //  3. publint and @arethetypeswrong/cli on the packed tarball;
 //  4. first use: the tarball installed into a fresh app, whose client scripts (CommonJS and ESM), each
 //     in its own process with nothing else holding the event loop, call a real grpc-js server on
-//     loopback (another process) and must print the answer and exit by themselves.
-import { execFileSync, spawn } from 'node:child_process';
+//     loopback (another process) and must print the answer and exit by themselves;
+//  5. the `switchyard` command line (package.json `bin`) runs in that app.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -33,7 +34,7 @@ for (const types of ['dist/index.d.ts', 'dist/index.d.mts']) {
 // 2. the channel's declaration file: public members only
 const PUBLIC_MEMBERS = [
   'constructor', 'events', 'close', 'getTarget', 'getConnectivityState', 'watchConnectivityState', 'getChannelzRef',
-  'createCall', 'stats',
+  'createCall', 'stats', 'snapshot',
 ];
 const declaration = readFileSync(path.join(root, 'dist/channel/channel.d.ts'), 'utf8');
 const classBody = /export declare class SwitchyardChannel[^{]*\{([\s\S]*?)\n\}/.exec(declaration)?.[1];
@@ -124,4 +125,9 @@ try {
 } finally {
   serverProcess.kill();
 }
-console.log('package check: require and import resolve, public types only, publint and attw clean, first use works');
+// 5. the `switchyard` command (package.json `bin`) in the fresh app
+const check = spawnSync(path.join(app, 'node_modules', '.bin', 'switchyard'), ['check-config', '-'], {
+  cwd: app, input: JSON.stringify({ methodConfig: [{ name: [{}], timeout: '1s' }] }), encoding: 'utf8',
+});
+if (check.status !== 0 || !check.stdout.includes('valid')) fail(`npx switchyard check-config failed (${check.status}): ${check.stdout}${check.stderr}`);
+console.log('package check: require and import resolve, public types only, publint and attw clean, first use works, the switchyard command runs');

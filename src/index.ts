@@ -14,6 +14,14 @@ export type {
   SwitchyardEvents, ThrottledEvent, WarningEvent,
 } from './call/events';
 export { ConfigError } from './errors';
+export type {
+  ServiceConfig, ServiceConfigDuration, StatusCodeName, MethodConfigJson, MethodNameJson, RetryPolicyJson, HedgingPolicyJson,
+  LoadBalancingConfigJson, PickFirstConfigJson, LeastRequestConfigJson, WeightedRoundRobinConfigJson, RingHashConfigJson,
+  PeakEwmaConfigJson, OutlierDetectionConfigJson,
+} from './config/service-config-schema';
+export { validateServiceConfig, type ServiceConfigProblem, type ServiceConfigValidation } from './config/validate';
+export type { ChannelSnapshot, ResolutionSnapshot, ServiceConfigSource, SubchannelSnapshot } from './telemetry/snapshot';
+export type { MeterProviderLike, TracerProviderLike } from './telemetry/otel';
 export { systemClock, type Clock, type TimerHandle } from './clock';
 export { registerResolver } from './resolver/registry';
 export type {

@@ -34,6 +34,8 @@ export interface DemoOptions {
   compare: boolean;
   /** Use a hedging policy with this `hedgingDelay` (ms) instead of the retry policy; undefined = retries. */
   hedgeDelayMs: number | undefined;
+  /** Serve the switchyard channel's metrics for Prometheus on 127.0.0.1 at this port; undefined = off. */
+  metricsPort: number | undefined;
 }
 
 /** Usage text printed on `--help` and on a bad argument. */
@@ -48,6 +50,7 @@ export const USAGE = `usage: npm run demo -- [options]
   --discovery <how>     ipv4 (an ipv4: address list) | etcd (backends register in a local etcd) (default ipv4)
   --hedge-delay-ms <ms> use a hedging policy with this hedgingDelay instead of the retry policy
   --no-compare          skip the comparison load without retries
+  --metrics-port <n>    serve the channel's OpenTelemetry metrics for Prometheus at http://127.0.0.1:<n>/metrics
   --help                show this text`;
 
 /** Thrown for a bad command line; the message says which flag and why. */
@@ -88,6 +91,7 @@ export function parseDemoArgs(argv: readonly string[] = process.argv.slice(2)): 
         discovery: { type: 'string', default: 'ipv4' },
         'hedge-delay-ms': { type: 'string' },
         'no-compare': { type: 'boolean', default: false },
+        'metrics-port': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -117,5 +121,6 @@ export function parseDemoArgs(argv: readonly string[] = process.argv.slice(2)): 
     discovery,
     compare: !values['no-compare'],
     hedgeDelayMs: hedge === undefined ? undefined : positive('hedge-delay-ms', hedge, true),
+    metricsPort: values['metrics-port'] === undefined ? undefined : positive('metrics-port', values['metrics-port'], true),
   };
 }

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createChannel, type SwitchyardChannel } from 'switchyard';
+import { createChannel, type MeterProviderLike, type SwitchyardChannel } from 'switchyard';
 import { ECHO_SERVICE_NAME, EchoClient } from '../backend/echo-proto';
 import type { DemoOptions } from './args';
 
@@ -96,14 +96,21 @@ export function ipv4Target(addresses: readonly string[]): string {
  * Opens a switchyard channel to `target` with `serviceConfig` (and the reconnect backoff capped at
  * {@link DEMO_MAX_RECONNECT_BACKOFF_MS}) and an echo client on it.
  * @param resolverOptions per-scheme resolver options, e.g. `{ etcd: { endpoints } }`.
+ * @param meterProvider records the channel's OpenTelemetry metrics (default: the global provider).
  * @throws ConfigError for a malformed target or an invalid service config.
  */
-export function openDemoClient(target: string, serviceConfig: object, resolverOptions?: Record<string, unknown>): DemoClient {
+export function openDemoClient(
+  target: string,
+  serviceConfig: object,
+  resolverOptions?: Record<string, unknown>,
+  meterProvider?: MeterProviderLike,
+): DemoClient {
   const credentials = grpc.credentials.createInsecure();
   const channel = createChannel(target, credentials, {
     serviceConfig,
     resolverOptions,
     maxReconnectBackoffMs: DEMO_MAX_RECONNECT_BACKOFF_MS,
+    meterProvider,
   });
   const client = new EchoClient(target, credentials, { channelOverride: channel });
   let closed = false;

@@ -20,6 +20,7 @@ import { givenTarget, ipv4Discovery, type Discovery } from './discovery';
 import { etcdDiscovery } from './discovery-etcd';
 import { ETCD_INSTALL_COMMAND, etcdAvailable, startEtcd, type EtcdCluster } from '../etcd/etcd-server';
 import { BACKEND_TABLE_NOTE, backendTable, comparisonTable } from './report';
+import { startMetricsEndpoint, type MetricsEndpoint } from './metrics';
 import { runSideBySide, type LoadSpec } from './run';
 
 const BACKEND_COUNT = 3;
@@ -38,7 +39,12 @@ async function run(options: DemoOptions, abort: AbortController): Promise<void> 
   let backends: DemoBackend[] = [];
   let etcd: EtcdCluster | undefined;
   let discovery: Discovery | undefined;
+  let metrics: MetricsEndpoint | undefined;
   try {
+    if (options.metricsPort !== undefined) {
+      metrics = await startMetricsEndpoint(options.metricsPort);
+      log(`metrics for Prometheus at ${metrics.url} (the first load's channel; see docs/observability.md)`);
+    }
     if (options.target === undefined) {
       log(`starting ${BACKEND_COUNT} backends on 127.0.0.1${options.discovery === 'etcd' ? ' and etcd' : ''} …`);
       // b3 fails a fraction of its calls with UNAVAILABLE (retryable) and answers 1 % after the timeout.
@@ -69,7 +75,11 @@ async function run(options: DemoOptions, abort: AbortController): Promise<void> 
       : ipv4Discovery(backends);
 
     const loads: LoadSpec[] = [
-      { label: options.hedgeDelayMs === undefined ? 'with retries' : 'with hedging', serviceConfig: demoServiceConfig(options, true) },
+      {
+        label: options.hedgeDelayMs === undefined ? 'with retries' : 'with hedging',
+        serviceConfig: demoServiceConfig(options, true),
+        meterProvider: metrics?.meterProvider,
+      },
     ];
     if (options.compare) loads.push({ label: 'no retry policy', serviceConfig: demoServiceConfig(options, false) });
     log(`target ${discovery.target}`);
@@ -95,7 +105,7 @@ async function run(options: DemoOptions, abort: AbortController): Promise<void> 
     log(`${comparisonTable(summaries)}\n`);
   } finally {
     await discovery?.close();
-    await Promise.all([etcd?.close(), closeBackends(backends)]);
+    await Promise.all([etcd?.close(), closeBackends(backends), metrics?.close()]);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { MeterProviderLike } from 'switchyard';
 import type { DemoBackend } from './backends';
 import { openDemoClient, type DemoClient } from './channel';
 import { scheduleCrashAndRestart, type Chaos } from './chaos';
@@ -12,6 +13,8 @@ export interface LoadSpec {
   label: string;
   /** Service config JSON object for this load's channel. */
   serviceConfig: object;
+  /** Where this load's channel records its OpenTelemetry metrics (`--metrics-port`), if anywhere. */
+  meterProvider?: MeterProviderLike;
 }
 
 /** What the loads share. */
@@ -59,7 +62,7 @@ export async function runSideBySide(loads: readonly LoadSpec[], spec: RunSpec): 
   let chaos: Chaos | undefined;
   try {
     for (const load of loads) {
-      clients.push(openDemoClient(spec.discovery.target, load.serviceConfig, spec.discovery.resolverOptions));
+      clients.push(openDemoClient(spec.discovery.target, load.serviceConfig, spec.discovery.resolverOptions, load.meterProvider));
     }
     const runs: LoadRun[] = clients.map((demo) =>
       runLoad({

@@ -1,16 +1,18 @@
-import type * as grpc from '@grpc/grpc-js';
+import { status as Status, type StatusObject, type Metadata } from '@grpc/grpc-js';
 import type { AttemptEndedHook } from '../picker/types';
 import type { StreamSubchannel } from '../subchannel/types';
 import type { TransportStream } from '../transport/types';
+import type { AttemptTrace } from '../telemetry/observer';
+import type { SubchannelCallCounts } from '../telemetry/subchannels';
 import type { AttemptKind } from './events';
 
 type WriteCallback = NonNullable<Parameters<TransportStream['sendMessageWithContext']>[0]['callback']>;
 
 /** Receives the events of the attempts it started. */
 export interface AttemptOwner {
-  onAttemptMetadata(attempt: Attempt, metadata: grpc.Metadata): void;
+  onAttemptMetadata(attempt: Attempt, metadata: Metadata): void;
   onAttemptMessage(attempt: Attempt, message: Buffer): void;
-  onAttemptStatus(attempt: Attempt, status: grpc.StatusObject): void;
+  onAttemptStatus(attempt: Attempt, status: StatusObject): void;
 }
 
 /** An outgoing message waiting for the previous write of the same attempt to complete. */
@@ -44,6 +46,11 @@ export class Attempt {
   private writeCallback: WriteCallback | undefined;
   private queue: Outgoing[] | undefined;
   private halfClosePending = false;
+  // ---- telemetry (src/telemetry), set by the call right after construction when the channel records it
+  /** This attempt's metrics/span/log record. */
+  trace: AttemptTrace | undefined = undefined;
+  /** The subchannel's call counters (`channel.snapshot()`); counted as started by the call. */
+  counts: SubchannelCallCounts | undefined = undefined;
 
   constructor(
     private readonly owner: AttemptOwner,
@@ -91,7 +98,7 @@ export class Attempt {
    * Cancel the transport stream; its status still arrives (with `code`) through `onReceiveStatus`.
    * @param code CANCELLED, or DEADLINE_EXCEEDED when the call's deadline cut the attempt off.
    */
-  cancel(code: grpc.status, details: string): void {
+  cancel(code: Status, details: string): void {
     this.releaseWrites();
     this.call.cancelWithStatus(code, details);
   }
@@ -99,6 +106,7 @@ export class Attempt {
   private write(message: Buffer, flags: number | undefined, callback: WriteCallback | undefined): void {
     this.writing = true;
     this.writeCallback = callback;
+    this.trace?.sent(message.length);
     this.call.sendMessageWithContext({ flags, callback: this.onWritten }, message);
   }
 
@@ -130,17 +138,25 @@ export class Attempt {
     if (queue !== undefined) for (const item of queue) if (item.callback !== undefined) process.nextTick(item.callback);
   }
 
-  onReceiveMetadata(metadata: grpc.Metadata): void {
+  onReceiveMetadata(metadata: Metadata): void {
     this.owner.onAttemptMetadata(this, metadata);
   }
 
   onReceiveMessage(message: Buffer): void {
     this.reading = false;
+    this.trace?.received(message.length);
     this.owner.onAttemptMessage(this, message);
   }
 
-  onReceiveStatus(status: grpc.StatusObject): void {
+  onReceiveStatus(status: StatusObject): void {
     this.releaseWrites();
+    this.trace?.end(status.code, status.details);
+    const counts = this.counts;
+    if (counts !== undefined) {
+      counts.inFlight--;
+      if (status.code === Status.OK) counts.succeeded++;
+      else counts.failed++;
+    }
     this.owner.onAttemptStatus(this, status);
   }
 }

@@ -3,6 +3,8 @@ import type { MethodConfig } from '../config/types';
 import type { PickArgs, PickResult } from '../picker/types';
 import type { PolicyHost } from '../retry/call-policy';
 import type { RetryBufferBudget } from '../retry/retry-buffer';
+import type { CallObserver } from '../telemetry/observer';
+import type { SubchannelCallCounts } from '../telemetry/subchannels';
 import type { ChannelCounters } from './counters';
 import type { SwitchyardEvents } from './events';
 
@@ -40,6 +42,11 @@ export interface CallHost extends PolicyHost {
   onCallEnd(call: HostedCall): void;
   /** `details` prefixed with the channel's target, for statuses of calls that failed before a server saw them. */
   failureReason(details: string): string;
+  // ---- telemetry (src/telemetry): both optional, read once per call / attempt
+  /** Metrics, spans and debug log lines of each call; `undefined` when the channel records none (then a call allocates nothing for it). */
+  readonly callObserver?: CallObserver;
+  /** The per-subchannel call counters of `channel.snapshot()` for the subchannel with this address key, if the channel holds it. O(1). */
+  subchannelCalls?(key: string): SubchannelCallCounts | undefined;
 }
 
 /** A call, as its channel drives it. */

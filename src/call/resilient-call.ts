@@ -12,6 +12,7 @@ import { deadlineFromGrpc } from '../deadline/deadline';
 import type { StreamSubchannel } from '../subchannel/types';
 import { failedStream } from '../transport/failed-stream';
 import type { AttemptStatus, TransportStream } from '../transport/types';
+import type { CallTrace } from '../telemetry/observer';
 import { Attempt, type AttemptOwner } from './attempt';
 import type { CallHost, HostedCall } from './call-host';
 import { cancelledAtDeadline, CONTEXT_CANCELLED_DETAILS, inheritedDeadline, subscribeParentCancellation, type ParentCall } from './inheritance';
@@ -90,6 +91,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
   private done = false;
   /** The channel closed while this call was in flight: nothing more is retried or hedged. */
   private channelClosed = false;
+  /** Telemetry of this call (src/telemetry), when the channel records any. */
+  private trace: CallTrace | undefined;
 
   /**
    * @param deadline the caller's deadline: absolute (`Date` or ms since the epoch; `Infinity` for none).
@@ -118,6 +121,8 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
     this.startedAt = clock.now();
     host.counters.calls++;
     host.onCallStart(this);
+    const observer = host.callObserver;
+    if (observer !== undefined) this.trace = observer.startCall(this.method);
     const context = currentCallContext();
     this.deadline = inheritedDeadline(this.deadline, this.parent, this.propagateFlags, context);
     // null only before the channel's first resolver result: the call waits for it (see `awaitConfig`).
@@ -357,6 +362,20 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       metadata = metadata.clone();
       metadata.set('grpc-previous-rpc-attempts', String(number - 1));
     }
+    // Telemetry (src/telemetry): per-attempt record (it may send a copy of the metadata carrying the
+    // trace context, gRFC A72) and the subchannel's call counters.
+    const trace = this.trace;
+    if (trace !== undefined) {
+      const attemptTrace = trace.startAttempt(kind, number - 1, attempt.endpoint, metadata, metadata !== this.metadata);
+      attempt.trace = attemptTrace;
+      metadata = attemptTrace.metadata;
+    }
+    const counts = subchannel === undefined ? undefined : host.subchannelCalls?.(subchannel.key);
+    if (counts !== undefined) {
+      counts.started++;
+      counts.inFlight++;
+      attempt.counts = counts;
+    }
     call.start(metadata, attempt);
     const buffer = this.buffer;
     if (buffer !== undefined) for (const item of buffer) attempt.send(item.message, item.flags, item.callback);
@@ -488,6 +507,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       this.host.unqueue(this);
     }
     this.cancelLiveExcept(attempt, 'Another attempt committed');
+    this.trace?.commit(attempt.number, attempt.endpoint, reason);
     const events = this.host.events;
     if (events.listenerCount('commit') > 0) {
       events.emit('commit', { method: this.method, attempt: attempt.number, endpoint: attempt.endpoint, reason });
@@ -566,6 +586,7 @@ export class ResilientCall implements AttemptOwner, PickArgs, RetryBufferCall, P
       this.onContextCancel = undefined;
     }
     host.onCallEnd(this);
+    this.trace?.end(status.code, status.details);
     if (status.code === Status.OK) host.counters.succeeded++;
     else {
       host.counters.failed++;

@@ -3,6 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { ConnectivityState } from '../picker/types';
 import type { ChannelStats, SwitchyardEvents } from '../call/events';
 import type { ParentCall } from '../call/inheritance';
+import type { ChannelSnapshot } from '../telemetry/snapshot';
 import { InternalChannel } from './internal-channel';
 import type { SwitchyardChannelOptions } from './options';
 
@@ -17,6 +18,7 @@ type ChannelzRef = ReturnType<grpc.ChannelInterface['getChannelzRef']>;
  *
  * This class is a facade: the work happens in an internal channel that is not part of the API.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed as grpc.Channel too: see the interface below
 export class SwitchyardChannel implements grpc.ChannelInterface {
   readonly #channel: InternalChannel;
 
@@ -94,7 +96,27 @@ export class SwitchyardChannel implements grpc.ChannelInterface {
   stats(): ChannelStats {
     return this.#channel.stats();
   }
+
+  /**
+   * What this channel is doing now, in the spirit of channelz (gRFC A14): target, connectivity state,
+   * the last resolver result and error, the service config in use and where it came from, the root
+   * policy, every subchannel (address, state, last failure, calls started/succeeded/failed/in flight)
+   * and the retry throttle. Plain JSON-safe data, built on demand in O(endpoints + subchannels); times
+   * are ms since the epoch on the channel's clock.
+   */
+  snapshot(): ChannelSnapshot {
+    return this.#channel.snapshot();
+  }
 }
+
+/**
+ * Declaration merging: a `SwitchyardChannel` is also typed as grpc-js's exported `Channel` class, so it
+ * can be passed where a library's parameter is typed that way (nice-grpc's `createClient`, grpc-js's
+ * `Client` option types) without a cast. It is not an instance of that class at run time; such
+ * libraries hand it to grpc-js as `channelOverride`, which takes any `ChannelInterface`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface SwitchyardChannel extends grpc.Channel {}
 
 /**
  * Create a switchyard channel for `target`, to pass to any grpc-js client as

@@ -24,6 +24,12 @@ import { ChannelSubchannel } from '../subchannel/subchannel';
 import { HealthCheckedSubchannel } from '../subchannel/health-check';
 import type { Transport, TransportStream } from '../transport/types';
 import { grpcJsTransport } from '../transport/grpc-js/transport';
+import { ChannelTelemetry } from '../telemetry/channel-telemetry';
+import type { CallObserver } from '../telemetry/observer';
+import type { ChannelSnapshot } from '../telemetry/snapshot';
+import type { SubchannelCallCounts } from '../telemetry/subchannels';
+import { STATE_NAMES } from '../telemetry/subchannels';
+import { serviceConfigToJson } from '../config/service-config-json';
 import { ConnectivityWatchers } from './connectivity-watchers';
 import { normalizeOptions, type NormalizedOptions } from './normalize-options';
 import type { SwitchyardChannelOptions } from './options';
@@ -73,6 +79,8 @@ export class InternalChannel implements CallHost {
   throttle: RetryThrottle | undefined;
   readonly target: string;
   readonly channelzRef: { kind: 'channel'; id: number; name: string };
+  /** CallHost: `undefined` unless the channel records per-call telemetry. */
+  readonly callObserver: CallObserver | undefined;
 
   private readonly resolving: ResolvingPolicy;
   private readonly pool: SubchannelPool<ChannelSubchannel>;
@@ -83,6 +91,7 @@ export class InternalChannel implements CallHost {
   /** Every started, unfinished call: `close()` ends those that wait. */
   private readonly calls = new Set<HostedCall>();
   private readonly liveness = new Liveness();
+  private readonly telemetry: ChannelTelemetry;
   private healthCheckServiceName: string | undefined;
   /** `PENDING_LOOKUP` until the first resolver result (or error) selects the service config. */
   private lookup: (method: string) => MethodConfig | undefined | null = PENDING_LOOKUP;
@@ -127,11 +136,22 @@ export class InternalChannel implements CallHost {
     this.retryBudget = createRetryBufferBudget(this.options.perCallRetryBufferBytes, this.options.perChannelRetryBufferBytes);
     this.watchers = new ConnectivityWatchers(this.clock);
     this.channelzRef = { kind: 'channel', id: nextChannelId++, name: target };
+    // Telemetry (src/telemetry): metrics, spans, debug log, snapshot data; parts that record nothing are undefined.
+    const telemetry = new ChannelTelemetry({
+      channelId: this.channelzRef.id, target, meterProvider: this.options.meterProvider, tracerProvider: this.options.tracerProvider,
+      events: this.events, tokens: () => this.throttle?.tokens, now: () => this.clock.now(),
+    });
+    this.telemetry = telemetry;
+    this.callObserver = telemetry.calls;
     const { channelOptions, backoff } = this.options;
     this.newSubchannel = (address) => new ChannelSubchannel({
       address, transport, credentials, channelOptions, authority, clock: this.clock, random: this.random, backoff,
     });
-    this.pool = new SubchannelPool(this.newSubchannel);
+    this.pool = new SubchannelPool((address) => {
+      const subchannel = this.newSubchannel(address);
+      telemetry.subchannels.add(subchannel);
+      return subchannel;
+    });
     this.resolving = new ResolvingPolicy(parsed, factory, this.options, defaultConfig, hasDefault, {
       updateState: (state, picker, error) => {
         if (this.state === State.SHUTDOWN) return;
@@ -155,6 +175,7 @@ export class InternalChannel implements CallHost {
       },
       acquireSubchannel: (address, policyName) => this.acquireSubchannel(address, policyName),
       releaseSubchannel: (subchannel) => this.releaseSubchannel(subchannel),
+      lbMetrics: telemetry.lbMetrics,
     });
   }
 
@@ -215,6 +236,24 @@ export class InternalChannel implements CallHost {
     return this.counters.snapshot(this.throttle);
   }
 
+  /** See `SwitchyardChannel.snapshot`. O(endpoints + subchannels). */
+  snapshot(): ChannelSnapshot {
+    const config = this.resolving.serviceConfig;
+    const { calls, succeeded, failed, attempts, retries, hedges, transparentRetries, throttled, deadlineExceeded } = this.counters;
+    const throttle = this.throttle;
+    return {
+      id: this.channelzRef.id,
+      target: this.target,
+      state: STATE_NAMES[this.state] ?? String(this.state),
+      resolution: this.resolving.resolution(),
+      serviceConfig: serviceConfigToJson(config),
+      policy: { name: config.loadBalancing?.factory.name ?? 'pick_first', config: config.loadBalancing?.config ?? {} },
+      subchannels: this.telemetry.subchannels.snapshot(),
+      calls: { started: calls, succeeded, failed, attempts, retries, hedges, transparentRetries, throttled, deadlineExceeded },
+      throttle: throttle === undefined ? undefined : { tokens: throttle.tokens, maxTokens: throttle.maxTokens, tokenRatio: throttle.tokenRatio },
+    };
+  }
+
   // ---- CallHost ---------------------------------------------------------------------------------
 
   methodConfig(method: string): MethodConfig | undefined | null {
@@ -260,6 +299,10 @@ export class InternalChannel implements CallHost {
 
   failureReason(details: string): string {
     return `${this.target}: ${details}`;
+  }
+
+  subchannelCalls(key: string): SubchannelCallCounts | undefined {
+    return this.telemetry.subchannels.counts(key);
   }
 
   onThrottled(method: string, kind: 'retry' | 'hedge'): void {

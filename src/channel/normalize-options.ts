@@ -2,6 +2,7 @@ import { ConfigError } from '../errors';
 import { systemClock, type Clock } from '../clock';
 import { DEFAULT_PER_CALL_RETRY_BUFFER_BYTES, DEFAULT_PER_CHANNEL_RETRY_BUFFER_BYTES } from '../retry/retry-buffer';
 import { resolveConnectionBackoffConfig, type ConnectionBackoffConfig } from '../backoff';
+import type { MeterProviderLike, TracerProviderLike } from '../telemetry/otel';
 import type { SwitchyardChannelOptions } from './options';
 
 /** Channel options with every default filled in and every value checked. Internal. */
@@ -22,13 +23,15 @@ export interface NormalizedOptions {
   readonly idleTimeoutMs: number;
   readonly clock: Clock;
   readonly random: () => number;
+  readonly meterProvider: MeterProviderLike | false | undefined;
+  readonly tracerProvider: TracerProviderLike | false | undefined;
 }
 
 const KNOWN = new Set<string>([
   'serviceConfig', 'channelOptions', 'dnsRefreshIntervalMs', 'minResolutionIntervalMs', 'serviceConfigLookup',
   'resolverOptions', 'maxEndpoints', 'initialReconnectBackoffMs', 'maxReconnectBackoffMs', 'minConnectTimeoutMs',
   'connectionAttemptDelayMs', 'strict', 'maxAttemptsCap', 'perCallRetryBufferBytes', 'perChannelRetryBufferBytes',
-  'idleTimeoutMs', 'clock', 'random',
+  'idleTimeoutMs', 'clock', 'random', 'meterProvider', 'tracerProvider',
 ]);
 
 /**
@@ -61,6 +64,8 @@ export function normalizeOptions(options: SwitchyardChannelOptions | undefined):
     idleTimeoutMs: nonNegative(o, 'idleTimeoutMs', 30 * 60_000),
     clock: clock(o),
     random: fn(o, 'random', Math.random) as () => number,
+    meterProvider: provider(o, 'meterProvider', 'getMeter') as MeterProviderLike | false | undefined,
+    tracerProvider: provider(o, 'tracerProvider', 'getTracer') as TracerProviderLike | false | undefined,
   };
 }
 
@@ -110,4 +115,13 @@ function clock(o: Record<string, unknown>): Clock {
     throw new ConfigError('options.clock', 'must have now(), setTimeout() and clearTimeout()', typeof v);
   }
   return v as Clock;
+}
+/** An OpenTelemetry provider option: absent, `false`, or an object with the `method` getter. */
+function provider(o: Record<string, unknown>, key: string, method: string): unknown {
+  const v = o[key];
+  if (v === undefined || v === false) return v;
+  if (typeof v !== 'object' || v === null || typeof (v as Record<string, unknown>)[method] !== 'function') {
+    throw new ConfigError(`options.${key}`, `must be an OpenTelemetry provider (an object with ${method}()) or false`, typeof v);
+  }
+  return v;
 }

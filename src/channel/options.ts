@@ -1,5 +1,6 @@
 import type { ChannelOptions } from '@grpc/grpc-js';
 import type { Clock } from '../clock';
+import type { MeterProviderLike, TracerProviderLike } from '../telemetry/otel';
 
 /**
  * Options for {@link createChannel}. Every duration is in milliseconds; every size in bytes.
@@ -50,6 +51,19 @@ export interface SwitchyardChannelOptions {
   perChannelRetryBufferBytes?: number;
   /** Close connections after this long without calls (gRFC A62 recommends 30 min). 0 disables. Default 1 800 000 ms. */
   idleTimeoutMs?: number;
+  /**
+   * The OpenTelemetry `MeterProvider` to record gRFC A66/A78/A94/A96 metrics and switchyard's own to
+   * (see docs/observability.md). Default: OpenTelemetry's global provider, if `@opentelemetry/api` is
+   * installed and an SDK was registered before the channel was created; otherwise nothing is
+   * recorded. `false`: no metrics.
+   */
+  meterProvider?: MeterProviderLike | false;
+  /**
+   * The OpenTelemetry `TracerProvider` for gRFC A72 spans (one per call, one per attempt; the
+   * attempt's context goes to the server through the global propagator). Default: the global
+   * provider, under the same conditions as `meterProvider`. `false`: no spans.
+   */
+  tracerProvider?: TracerProviderLike | false;
   /** The clock for every timer switchyard owns. Default: the system clock. For tests. */
   clock?: Clock;
   /** Uniform random numbers in [0, 1) for jitter, shuffles and start indices. Default `Math.random`. For tests. */

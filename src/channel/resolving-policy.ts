@@ -3,10 +3,11 @@ import type { ConfigWarning } from '../config/service-config-warnings';
 import type { ServiceConfig } from '../config/types';
 import { getLoadBalancingPolicyFactory } from '../picker/registry';
 import type {
-  ChannelControlHelper, ConnectivityState, LoadBalancingPolicy, LoadBalancingPolicyFactory, Picker, Subchannel,
+  ChannelControlHelper, ConnectivityState, LbMetricsRecorder, LoadBalancingPolicy, LoadBalancingPolicyFactory, Picker, Subchannel,
 } from '../picker/types';
 import { addressKey } from '../resolver/address';
 import type { Address, Endpoint, Resolver, ResolverFactory, ResolverUpdate, Target } from '../resolver/types';
+import type { ResolutionSnapshot } from '../telemetry/snapshot';
 import type { NormalizedOptions } from './normalize-options';
 
 /** What the resolving policy needs from its channel. */
@@ -27,6 +28,8 @@ export interface ResolvingPolicyHost {
   /** A subchannel for `address`, shared by address across policies (see `ChannelControlHelper`). */
   acquireSubchannel(address: Address, policyName: string): Subchannel;
   releaseSubchannel(subchannel: Subchannel): void;
+  /** Given to every policy's helper (gRFC A78 metrics); `undefined` when the channel records none. */
+  readonly lbMetrics: LbMetricsRecorder | undefined;
 }
 
 /**
@@ -61,6 +64,9 @@ export class ResolvingPolicy {
   private policy: LoadBalancingPolicy | undefined;
   private policyFactory: LoadBalancingPolicyFactory | undefined;
   private endpoints: readonly Endpoint[] | undefined;
+  // ---- for snapshots only (telemetry): set on each update, read by `resolution()`
+  private resolvedAt: number | undefined;
+  private lastError: { message: string; at: number } | undefined;
 
   /**
    * @param defaultConfig the application's `serviceConfig` option, parsed; `hasDefault` false when it
@@ -71,7 +77,7 @@ export class ResolvingPolicy {
     private readonly factory: ResolverFactory,
     private readonly options: NormalizedOptions,
     private readonly defaultConfig: ServiceConfig,
-    hasDefault: boolean,
+    private readonly hasDefault: boolean,
     private readonly host: ResolvingPolicyHost,
   ) {
     this.config = defaultConfig;
@@ -101,6 +107,22 @@ export class ResolvingPolicy {
     this.resolver = this.createResolver();
     this.started = false;
     this.closePolicy();
+  }
+
+  /** The service config in use (the resolver's, the default, or empty). */
+  get serviceConfig(): ServiceConfig {
+    return this.config;
+  }
+
+  /** The last resolver result and error, for `channel.snapshot()`. O(endpoints). */
+  resolution(): ResolutionSnapshot {
+    const fromResolver = this.config !== this.defaultConfig;
+    return {
+      at: this.resolvedAt,
+      endpoints: (this.endpoints ?? []).map((endpoint) => endpoint.addresses.map(addressKey)),
+      configSource: fromResolver ? 'resolver' : this.hasDefault ? 'default' : 'none',
+      lastError: this.lastError === undefined ? undefined : { ...this.lastError },
+    };
   }
 
   /** Stop the resolver and the policy for good. */
@@ -166,12 +188,14 @@ export class ResolvingPolicy {
       endpoints = endpoints.slice(0, max);
     }
     this.endpoints = endpoints;
+    this.resolvedAt = this.options.clock.now();
     this.host.reportResolution(() => endpoints.flatMap((e) => e.addresses.map(addressKey)));
     if (this.closed) return;
     this.updatePolicy((policy) => policy.updateEndpoints(endpoints, this.config.loadBalancing?.config));
   }
 
   private onResolverError(error: Error): void {
+    this.lastError = { message: error.message, at: this.options.clock.now() };
     this.host.reportError(error);
     if (this.closed) return;
     if (!this.configSelected) {
@@ -217,7 +241,10 @@ export class ResolvingPolicy {
       this.lastResolverConfigError = rejected;
     }
     if (rejected !== undefined) {
-      if (!unchanged) this.host.reportError(rejected);
+      if (!unchanged) {
+        this.lastError = { message: rejected.message, at: this.options.clock.now() };
+        this.host.reportError(rejected);
+      }
       // gRFC A21: with a good config (the default or an earlier one) the update goes on with it.
       if (this.hasGoodConfig) this.selectConfig(this.config);
       return rejected;
@@ -269,6 +296,7 @@ export class ResolvingPolicy {
       clock: this.options.clock,
       random: this.options.random,
       connectionAttemptDelayMs: this.options.connectionAttemptDelayMs,
+      metrics: host.lbMetrics,
     };
   }
 }

@@ -220,6 +220,7 @@ export class EndpointList<T> {
       clock: helper.clock,
       random: helper.random,
       connectionAttemptDelayMs: helper.connectionAttemptDelayMs,
+      metrics: helper.metrics,
     });
     entry.child = child;
     child.updateEndpoints([entry.endpoint], undefined);

@@ -53,6 +53,19 @@ export function currentWeight(weight: EndpointWeight, now: number, rules: Weight
   return weight.weight;
 }
 
+/**
+ * How gRFC A78's WRR metrics classify a weight at a scheduler update: `not-yet-usable` (no report yet,
+ * or within the blackout period), `stale` (the latest report is older than the expiration period) or
+ * `usable`. Reads only; call it before {@link currentWeight}, which resets an expired weight.
+ * @param now clock ms.
+ */
+export function weightUsability(weight: Readonly<EndpointWeight>, now: number, rules: WeightRules): 'usable' | 'not-yet-usable' | 'stale' {
+  if (weight.lastUpdated === Number.NEGATIVE_INFINITY) return 'not-yet-usable';
+  if (now - weight.lastUpdated >= rules.weightExpirationPeriodMs) return 'stale';
+  if (rules.blackoutPeriodMs > 0 && now - weight.nonEmptySince < rules.blackoutPeriodMs) return 'not-yet-usable';
+  return 'usable';
+}
+
 /** The endpoint became READY (again): its next report starts a new blackout (gRFC A58 `OnSubchannelBecomesReady`). */
 export function resetBlackout(weight: EndpointWeight): void {
   weight.nonEmptySince = Number.POSITIVE_INFINITY;

@@ -157,6 +157,7 @@ export function createOutlierDetectionPolicy(helper: ChannelControlHelper): Load
       clock,
       random: helper.random,
       connectionAttemptDelayMs: helper.connectionAttemptDelayMs,
+      metrics: helper.metrics,
     });
     return instance;
   }

@@ -293,6 +293,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
     if (selected !== undefined) return;
     switch (next) {
       case connectivityState.READY:
+        helper.metrics?.addCount('grpc.lb.pick_first.connection_attempts_succeeded', 1); // gRFC A78
         select(child);
         return;
       case connectivityState.IDLE:
@@ -302,6 +303,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
         return;
       default: {
         // A real failure (even one reported synchronously from connect() inside startPass) may re-resolve.
+        if (next === connectivityState.TRANSIENT_FAILURE) helper.metrics?.addCount('grpc.lb.pick_first.connection_attempts_failed', 1);
         startingPass = false;
         markFailed(child, error);
         if (passDone) {
@@ -332,6 +334,7 @@ export function createPickFirstPolicy(helper: ChannelControlHelper): LoadBalanci
         return;
       default:
         // The selected connection is gone: IDLE until the next pick (gRFC A62 background).
+        helper.metrics?.addCount('grpc.lb.pick_first.disconnections', 1); // gRFC A78
         releaseAll();
         publish(connectivityState.IDLE, idlePicker(exitIdleSoon));
         helper.requestReresolution();

@@ -151,6 +151,32 @@ export interface ChannelControlHelper {
   readonly random: () => number;
   /** Happy Eyeballs connection attempt delay in ms (gRFC A61), already clamped to [100, 2000]. */
   readonly connectionAttemptDelayMs: number;
+  /**
+   * Where the policy records its gRFC A78 metrics; present only while the channel records metrics
+   * (`undefined` otherwise, so a policy that checks it records nothing and allocates nothing). A
+   * parent policy passes its own helper's on to its children's helpers.
+   */
+  readonly metrics?: LbMetricsRecorder;
+}
+
+/** The counters of gRFC A78 (units and meaning there) a built-in policy records. */
+export type LbCounterName =
+  | 'grpc.lb.pick_first.disconnections'
+  | 'grpc.lb.pick_first.connection_attempts_succeeded'
+  | 'grpc.lb.pick_first.connection_attempts_failed'
+  | 'grpc.lb.wrr.rr_fallback'
+  | 'grpc.lb.wrr.endpoint_weight_not_yet_usable'
+  | 'grpc.lb.wrr.endpoint_weight_stale';
+
+/**
+ * A policy's view of the channel's metrics (gRFC A79's metrics recorder), bound to the channel's
+ * `grpc.target`. Calls are O(1) and never throw.
+ */
+export interface LbMetricsRecorder {
+  /** Add `value` to the counter `name`. */
+  addCount(name: LbCounterName, value: number): void;
+  /** Record one endpoint's weight in gRFC A78's `grpc.lb.wrr.endpoint_weights` histogram (0: no usable weight). */
+  recordEndpointWeight(weight: number): void;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { connectivityState } from '@grpc/grpc-js';
 import type { TimerHandle } from '../clock';
 import type { Endpoint } from '../resolver/types';
-import { currentWeight, emptyWeight, resetBlackout, updateWeight, type EndpointWeight } from './endpoint-weight';
+import { currentWeight, emptyWeight, resetBlackout, updateWeight, weightUsability, type EndpointWeight } from './endpoint-weight';
 import { EndpointList, type EndpointEntry } from './endpoint-list';
 import { ORCA_TRAILER, decodeOrcaLoadReport, emptyOrcaLoadReport } from './orca-load-report';
 import { watchOrcaOob, type OrcaOobWatch } from './orca-oob';
@@ -61,13 +61,32 @@ export function createWeightedRoundRobinPolicy(helper: ChannelControlHelper): Lo
   function weightsNow(entries: readonly EndpointEntry<Weighted>[], count: number): Float64Array {
     const now = clock.now();
     const weights = new Float64Array(count);
-    for (let i = 0; i < count; i++) weights[i] = currentWeight((entries[i] as EndpointEntry<Weighted>).data.weight, now, config);
+    const metrics = helper.metrics;
+    if (metrics === undefined) {
+      for (let i = 0; i < count; i++) weights[i] = currentWeight((entries[i] as EndpointEntry<Weighted>).data.weight, now, config);
+      return weights;
+    }
+    // gRFC A78: per scheduler update, the endpoints without a usable or with a stale weight, and every weight.
+    let notYetUsable = 0;
+    let stale = 0;
+    for (let i = 0; i < count; i++) {
+      const weight = (entries[i] as EndpointEntry<Weighted>).data.weight;
+      const usability = weightUsability(weight, now, config);
+      if (usability === 'not-yet-usable') notYetUsable++;
+      else if (usability === 'stale') stale++;
+      const value = currentWeight(weight, now, config);
+      weights[i] = value;
+      metrics.recordEndpointWeight(value);
+    }
+    metrics.addCount('grpc.lb.wrr.endpoint_weight_not_yet_usable', notYetUsable);
+    metrics.addCount('grpc.lb.wrr.endpoint_weight_stale', stale);
     return weights;
   }
 
   /** Rebuild `target`'s scheduler from the weights now (O(READY)). */
   function reschedule(target: WrrPicker, entries: readonly EndpointEntry<Weighted>[], count: number): void {
     const weighted = staticStrideScheduler(weightsNow(entries, count), next);
+    if (weighted === undefined) helper.metrics?.addCount('grpc.lb.wrr.rr_fallback', 1); // gRFC A78
     target.weighted = weighted !== undefined;
     target.scheduler = weighted ?? (() => next() % count);
   }

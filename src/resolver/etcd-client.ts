@@ -17,8 +17,9 @@ export interface EtcdModules {
 let loading: Promise<EtcdModules> | undefined;
 
 /**
- * Load `etcd3` and `cockatiel` on first use, so that importing switchyard costs nothing for
- * applications that never use the `etcd` resolver or `registerEtcdEndpoint()`. Later calls share one promise.
+ * Load `etcd3` and `cockatiel` (optional peer dependencies of switchyard) on first use, so that
+ * importing switchyard costs nothing for applications that never use the `etcd` resolver or
+ * `registerEtcdEndpoint()`, and a plain install does not need them. Later calls share one promise.
  *
  * A dynamic `import()` rather than `require()`: it works unchanged in the CommonJS build, the ESM
  * build (where `require` does not exist) and under test runners.
@@ -28,14 +29,30 @@ let loading: Promise<EtcdModules> | undefined;
  *   tries again.
  */
 export function loadEtcdModules(): Promise<EtcdModules> {
-  loading ??= Promise.all([import('etcd3'), import('cockatiel')]).then(
+  loading ??= Promise.all([load('etcd3', () => import('etcd3')), load('cockatiel', () => import('cockatiel'))]).then(
     ([etcd3, cockatiel]) => ({ etcd3: namedExports(etcd3, 'Etcd3'), cockatiel: namedExports(cockatiel, 'retry') }),
     (err: unknown) => {
       loading = undefined;
-      throw new Error(`switchyard's etcd support needs the "etcd3" and "cockatiel" packages (npm i etcd3 cockatiel): ${String(err)}`, { cause: err });
+      throw err;
     },
   );
   return loading;
+}
+
+/**
+ * Import one optional peer dependency of the etcd support.
+ * @throws Error (rejects) naming the package and the install command when it cannot be loaded.
+ */
+async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {
+  try {
+    return await importer();
+  } catch (err) {
+    throw new Error(
+      `switchyard's etcd support needs the optional peer dependency "${name}", which could not be loaded ` +
+        `(install it with: npm install etcd3 cockatiel): ${String(err)}`,
+      { cause: err },
+    );
+  }
 }
 
 /** A CommonJS package imported from ESM may expose its exports only on `default`; pick whichever has them. */

@@ -4,6 +4,7 @@ import { systemClock } from '../../src/clock';
 import type {
   ChannelControlHelper,
   ConnectivityState,
+  LbMetricsRecorder,
   Picker,
   PickArgs,
   Subchannel,
@@ -105,6 +106,8 @@ export interface FakeHelperOptions {
   clock?: Clock;
   random?: () => number;
   connectionAttemptDelayMs?: number;
+  /** gRFC A78 metrics recorder handed to the policy (`helper.metrics`). */
+  metrics?: LbMetricsRecorder;
 }
 
 /** Build a {@link FakeHelper}; `releaseSubchannel` throws on an unbalanced release. */
@@ -153,6 +156,7 @@ export function createFakeHelper(options: FakeHelperOptions = {}): FakeHelper {
       clock: options.clock ?? systemClock,
       random: options.random ?? Math.random,
       connectionAttemptDelayMs: options.connectionAttemptDelayMs ?? 250,
+      metrics: options.metrics,
     },
   };
   return fake;

